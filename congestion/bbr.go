@@ -1,0 +1,449 @@
+package congestion
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// BBR v1 parameters (draft-cardwell-iccrg-bbr-congestion-control-00, Linux
+// tcp_bbr.c).
+const (
+	bbrHighGain         = 2.885 // 2/ln 2: STARTUP pacing and cwnd gain
+	bbrDrainGain        = 1 / bbrHighGain
+	bbrCwndGain         = 2.0 // PROBE_BW cwnd gain
+	bbrBtlBwRounds      = 10  // BtlBw filter window, round trips
+	bbrMinRTTWindow     = 10 * time.Second
+	bbrProbeRTTDuration = 200 * time.Millisecond
+	bbrMinPipePackets   = 4 // cwnd in PROBE_RTT and the floor elsewhere
+	bbrFullBwGrowth     = 1.25
+	bbrFullBwRounds     = 3
+	bbrPacingMargin     = 0.99 // pace 1% below the estimate (Linux)
+	bbrQuantumPackets   = 3    // cwnd allowance for send/ack quantisation
+)
+
+// bbrPacingGainCycle is the PROBE_BW gain cycle.
+var bbrPacingGainCycle = [8]float64{1.25, 0.75, 1, 1, 1, 1, 1, 1}
+
+// bbrMode is BBR's state.
+type bbrMode uint8
+
+const (
+	bbrStartup bbrMode = iota
+	bbrDrain
+	bbrProbeBW
+	bbrProbeRTT
+)
+
+var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
+
+// bbrSeed makes each BBR's PROBE_BW phase choice differ, deterministically
+// by construction order.
+var bbrSeed atomic.Uint64
+
+// BBR is the BBR v1 model: the bottleneck bandwidth is the windowed maximum
+// of per-ack delivery-rate samples over 10 round trips, the propagation
+// delay the minimum RTT over 10 s; it paces at gain × BtlBw and keeps
+// cwnd = cwnd_gain × BDP (+3 segments). States: STARTUP (gain 2/ln 2) until
+// the bandwidth grew less than 25% for 3 rounds, DRAIN (gain ln 2/2) until
+// the flight is at most one BDP, PROBE_BW (pacing gains 1.25, 0.75, 1×6, one
+// min RTT each, cwnd gain 2), PROBE_RTT (cwnd 4 segments for 200 ms and a
+// round) when the min RTT was not refreshed for 10 s.
+//
+// Loss does not reduce the window: random loss does not collapse BBR. One
+// guard departs from v1 (see loss_guard.go): when a round loses more than
+// 15% of its packets while the RTT shows a standing queue, inflight is
+// capped at one BDP and reduced further while that persists, and in STARTUP
+// the pipe is declared full.
+//
+// After an RTO, cwnd drops to 4 segments, grows by the acked bytes, and the
+// prior cwnd is restored once a packet sent after the RTO is acked.
+//
+// Use NewBBR; the zero value is not usable. Not safe for concurrent use.
+type BBR struct {
+	mss         int
+	maxWindow   int
+	initialCwnd int
+	minPipe     int
+	noPacing    bool
+
+	sampler bandwidthSampler
+	btlBw   maxFilter
+
+	minRTT      time.Duration // 0: no sample yet
+	minRTTStamp time.Time
+	srtt        time.Duration // own smoothed RTT (α = 1/8), for the loss guard
+	latestRTT   time.Duration
+
+	mode       bbrMode
+	pacingGain float64
+	cwndGain   float64
+	cwnd       int
+	priorCwnd  int
+	pacingRate Bandwidth
+	flight     int
+
+	roundCount         uint64
+	nextRoundDelivered int64
+	roundStart         bool
+
+	filledPipe  bool
+	fullBw      Bandwidth
+	fullBwCount int
+
+	cycleIndex    int
+	cycleStamp    time.Time
+	lossThisCycle bool
+
+	probeRTTDone      time.Time
+	probeRTTRoundDone bool
+
+	largestSent   uint64
+	recoveryStart uint64 // largest sent at the last loss event or RTO
+	reduced       bool
+	inRecovery    bool // a loss event's window has not been fully acked
+	rtoRecovery   bool // after an RTO, until a later packet is acked
+
+	guard lossGuard
+	rng   uint64
+	pacer Pacer
+	trace tracePoint
+}
+
+var _ Controller = (*BBR)(nil)
+
+// NewBBR returns a BBR controller in STARTUP with cwnd equal to the initial
+// window. cfg should have passed Validate; out-of-range fields are replaced
+// by defaults. cfg.RTT seeds the initial pacing rate if it has a sample.
+func NewBBR(cfg Config) *BBR {
+	c := cfg.withDefaults()
+	b := &BBR{
+		mss:         c.MaxDatagramSize,
+		maxWindow:   c.MaxWindowBytes,
+		initialCwnd: c.InitialWindowPackets * c.MaxDatagramSize,
+		minPipe:     bbrMinPipePackets * c.MaxDatagramSize,
+		noPacing:    c.DisablePacing,
+		btlBw:       maxFilter{window: bbrBtlBwRounds},
+		rng:         0x9e3779b97f4a7c15 * (bbrSeed.Add(1) + 1),
+	}
+	b.cwnd = b.initialCwnd
+	b.enterStartup()
+	if c.RTT != nil && c.RTT.SmoothedRTT() > 0 {
+		b.pacingRate = rateFromWindow(b.cwnd, c.RTT.SmoothedRTT(), bbrHighGain)
+	}
+	b.pacer.init(c.MaxDatagramSize, c.PacingBurstPackets)
+	b.trace.tracer = c.Tracer
+	return b
+}
+
+// OnPacketSent implements Controller.
+func (b *BBR) OnPacketSent(now time.Time, pn uint64, bytes, bytesInFlight int) {
+	b.largestSent = pn
+	b.flight = bytesInFlight + bytes
+	b.sampler.onSent(now, pn, bytes, bytesInFlight)
+	b.pacer.OnPacketSent(now, bytes, b.PacingRate())
+}
+
+// OnPacketAcked implements Controller: one delivery-rate sample per packet.
+func (b *BBR) OnPacketAcked(now time.Time, pn uint64, bytes, priorInFlight int) {
+	b.flight = max(priorInFlight-bytes, 0)
+	rs, p, ok := b.sampler.onAcked(now, pn)
+	if !ok {
+		return
+	}
+	b.updateRound(p)
+	b.updateBtlBw(rs)
+	b.updateRecovery(pn)
+	b.guard.onAcked(p.bytes)
+	if b.roundStart {
+		b.checkLossGuard()
+	}
+	b.updateCyclePhase(now, priorInFlight)
+	b.checkFullPipe(rs)
+	b.checkDrain(now)
+	b.updateMinRTT(now, rs.rtt)
+	b.setPacingRate()
+	b.setCwnd(bytes)
+	b.emit(now)
+}
+
+// updateRound advances the round counter when a packet sent after the
+// previous round began is acked.
+func (b *BBR) updateRound(p sentPacket) {
+	b.roundStart = false
+	if p.delivered >= b.nextRoundDelivered {
+		b.nextRoundDelivered = b.sampler.delivered
+		b.roundCount++
+		b.roundStart = true
+	}
+}
+
+// updateBtlBw feeds the max filter (application-limited samples only if
+// they raise it; samples over less than a min RTT are too noisy).
+func (b *BBR) updateBtlBw(rs rateSample) {
+	if rs.bw == 0 || (b.minRTT > 0 && rs.interval < b.minRTT) {
+		return
+	}
+	if !rs.appLimited || rs.bw >= b.btlBw.get() {
+		b.btlBw.update(rs.bw, b.roundCount)
+	}
+}
+
+// updateRecovery ends loss and RTO recovery once a packet sent after it
+// began is acked, restoring the cwnd saved at the RTO.
+func (b *BBR) updateRecovery(pn uint64) {
+	if pn <= b.recoveryStart {
+		return
+	}
+	b.inRecovery = false
+	if b.rtoRecovery {
+		b.rtoRecovery = false
+		b.cwnd = max(b.cwnd, b.priorCwnd)
+	}
+}
+
+// bdp returns gain × BtlBw × minRTT in bytes, or the initial window before
+// both are known.
+func (b *BBR) bdp(gain float64) int {
+	bw := b.btlBw.get()
+	if bw == 0 || b.minRTT == 0 {
+		return b.initialCwnd
+	}
+	return int(gain * float64(bw.Bytes(b.minRTT)))
+}
+
+// targetInflight is the cwnd target for gain.
+func (b *BBR) targetInflight(gain float64) int {
+	if b.btlBw.get() == 0 || b.minRTT == 0 {
+		return int(gain * float64(b.initialCwnd))
+	}
+	return b.bdp(gain) + bbrQuantumPackets*b.mss
+}
+
+func (b *BBR) enterStartup() {
+	b.mode, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+}
+
+func (b *BBR) enterProbeBW(now time.Time) {
+	b.mode, b.cwndGain = bbrProbeBW, bbrCwndGain
+	b.rng ^= b.rng << 13
+	b.rng ^= b.rng >> 7
+	b.rng ^= b.rng << 17
+	b.cycleIndex = len(bbrPacingGainCycle) - 1 - int(b.rng%7)
+	b.advanceCycle(now)
+}
+
+func (b *BBR) advanceCycle(now time.Time) {
+	b.cycleIndex = (b.cycleIndex + 1) % len(bbrPacingGainCycle)
+	b.cycleStamp = now
+	b.lossThisCycle = false
+	b.pacingGain = bbrPacingGainCycle[b.cycleIndex]
+}
+
+// updateCyclePhase moves through the PROBE_BW gain cycle: each phase lasts
+// a min RTT; the 1.25 phase also until the flight reached 1.25 BDP (or a
+// loss), the 0.75 phase ends early once the flight is down to one BDP.
+func (b *BBR) updateCyclePhase(now time.Time, priorInFlight int) {
+	if b.mode != bbrProbeBW {
+		return
+	}
+	full := now.Sub(b.cycleStamp) > b.minRTT
+	next := full
+	switch {
+	case b.pacingGain > 1:
+		next = full && (b.lossThisCycle || priorInFlight >= b.targetInflight(b.pacingGain))
+	case b.pacingGain < 1:
+		next = full || priorInFlight <= b.targetInflight(1)
+	}
+	if next {
+		b.advanceCycle(now)
+	}
+}
+
+// checkFullPipe ends STARTUP's growth after bbrFullBwRounds rounds in which
+// BtlBw grew less than 25%.
+func (b *BBR) checkFullPipe(rs rateSample) {
+	if b.filledPipe || !b.roundStart || rs.appLimited {
+		return
+	}
+	if bw := b.btlBw.get(); float64(bw) >= float64(b.fullBw)*bbrFullBwGrowth {
+		b.fullBw, b.fullBwCount = bw, 0
+		return
+	}
+	b.fullBwCount++
+	if b.fullBwCount >= bbrFullBwRounds {
+		b.filledPipe = true
+	}
+}
+
+// checkDrain moves STARTUP → DRAIN once the pipe is full and DRAIN →
+// PROBE_BW once the flight is down to one BDP.
+func (b *BBR) checkDrain(now time.Time) {
+	if b.mode == bbrStartup && b.filledPipe {
+		b.mode, b.pacingGain, b.cwndGain = bbrDrain, bbrDrainGain, bbrHighGain
+	}
+	if b.mode == bbrDrain && b.flight <= b.targetInflight(1) {
+		b.enterProbeBW(now)
+	}
+}
+
+// updateMinRTT keeps the 10 s min RTT and runs PROBE_RTT.
+func (b *BBR) updateMinRTT(now time.Time, rtt time.Duration) {
+	if rtt > 0 {
+		b.latestRTT = rtt
+		if b.srtt == 0 {
+			b.srtt = rtt
+		} else {
+			b.srtt += (rtt - b.srtt) / 8
+		}
+	}
+	expired := !b.minRTTStamp.IsZero() && now.Sub(b.minRTTStamp) > bbrMinRTTWindow
+	if rtt > 0 && (b.minRTT == 0 || rtt <= b.minRTT || expired) {
+		b.minRTT, b.minRTTStamp = rtt, now
+	}
+	if expired && b.mode != bbrProbeRTT {
+		b.mode, b.pacingGain, b.cwndGain = bbrProbeRTT, 1, 1
+		b.priorCwnd = b.saveCwnd()
+		b.probeRTTDone = time.Time{}
+	}
+	if b.mode != bbrProbeRTT {
+		return
+	}
+	switch {
+	case b.probeRTTDone.IsZero() && b.flight <= b.minPipe:
+		b.probeRTTDone = now.Add(bbrProbeRTTDuration)
+		b.probeRTTRoundDone = false
+		b.nextRoundDelivered = b.sampler.delivered
+	case !b.probeRTTDone.IsZero():
+		if b.roundStart {
+			b.probeRTTRoundDone = true
+		}
+		if b.probeRTTRoundDone && !now.Before(b.probeRTTDone) {
+			b.minRTTStamp = now
+			b.cwnd = max(b.cwnd, b.priorCwnd)
+			if b.filledPipe {
+				b.enterProbeBW(now)
+			} else {
+				b.enterStartup()
+			}
+		}
+	}
+}
+
+// saveCwnd is the cwnd to restore after PROBE_RTT or an RTO.
+func (b *BBR) saveCwnd() int {
+	if b.mode == bbrProbeRTT || b.rtoRecovery {
+		return max(b.priorCwnd, b.cwnd)
+	}
+	return b.cwnd
+}
+
+// setPacingRate paces at gain × BtlBw; in STARTUP the rate only rises.
+func (b *BBR) setPacingRate() {
+	bw := b.btlBw.get()
+	if bw == 0 {
+		if b.srtt > 0 && b.pacingRate == 0 {
+			b.pacingRate = rateFromWindow(b.cwnd, b.srtt, bbrHighGain)
+		}
+		return
+	}
+	rate := Bandwidth(b.pacingGain * bbrPacingMargin * float64(bw))
+	if b.filledPipe || rate > b.pacingRate {
+		b.pacingRate = rate
+	}
+}
+
+// setCwnd grows cwnd towards cwnd_gain × BDP by the acked bytes.
+func (b *BBR) setCwnd(acked int) {
+	target := b.targetInflight(b.cwndGain)
+	switch {
+	case b.rtoRecovery:
+		b.cwnd = max(b.cwnd+acked, b.flight+acked)
+	case b.filledPipe:
+		b.cwnd = min(b.cwnd+acked, target)
+	case b.cwnd < target || b.sampler.delivered < int64(b.initialCwnd):
+		b.cwnd += acked
+	}
+	b.cwnd = max(b.cwnd, b.minPipe)
+	if b.mode == bbrProbeRTT {
+		b.cwnd = min(b.cwnd, b.minPipe)
+	}
+	if c := b.guard.cap; c > 0 {
+		b.cwnd = min(b.cwnd, c)
+	}
+	b.cwnd = min(b.cwnd, b.maxWindow)
+}
+
+// OnDuplicateAck implements Controller (BBR does not inflate).
+func (b *BBR) OnDuplicateAck(time.Time) {}
+
+// OnCongestionEvent implements Controller: counted for the loss guard and
+// the PROBE_BW cycle, the window is not reduced.
+func (b *BBR) OnCongestionEvent(now time.Time, pn uint64, lostBytes, priorInFlight int) {
+	b.flight = max(priorInFlight-lostBytes, 0)
+	b.sampler.onLost(pn)
+	b.guard.onLost(lostBytes)
+	b.lossThisCycle = true
+	if !b.reduced || pn > b.recoveryStart {
+		b.reduced, b.recoveryStart, b.inRecovery = true, b.largestSent, true
+	}
+	b.emit(now)
+}
+
+// OnRetransmissionTimeout implements Controller.
+func (b *BBR) OnRetransmissionTimeout(now time.Time) {
+	b.priorCwnd = b.saveCwnd()
+	b.rtoRecovery = true
+	b.reduced, b.recoveryStart = true, b.largestSent
+	b.cwnd = b.minPipe
+	b.emit(now)
+}
+
+// CanSend implements Controller.
+func (b *BBR) CanSend(bytesInFlight int) bool { return bytesInFlight < b.cwnd }
+
+// TimeUntilSend implements Controller.
+func (b *BBR) TimeUntilSend(int) time.Time {
+	if b.noPacing {
+		return time.Time{}
+	}
+	return b.pacer.TimeUntilSend(b.pacingRate)
+}
+
+// CongestionWindow implements Controller.
+func (b *BBR) CongestionWindow() int { return b.cwnd }
+
+// SlowStartThreshold implements Controller: BBR has none.
+func (b *BBR) SlowStartThreshold() int { return infiniteSSThresh }
+
+// PacingRate implements Controller.
+func (b *BBR) PacingRate() Bandwidth {
+	if b.noPacing {
+		return 0
+	}
+	return b.pacingRate
+}
+
+// BandwidthEstimate returns the windowed-max bottleneck bandwidth (0 before
+// the first sample).
+func (b *BBR) BandwidthEstimate() Bandwidth { return b.btlBw.get() }
+
+// MinRTT returns BBR's min RTT estimate (0 before the first sample).
+func (b *BBR) MinRTT() time.Duration { return b.minRTT }
+
+// PacingGain returns the current pacing gain (2.885 in STARTUP, the
+// PROBE_BW cycle gain, ...).
+func (b *BBR) PacingGain() float64 { return b.pacingGain }
+
+// InSlowStart implements Controller: true in STARTUP.
+func (b *BBR) InSlowStart() bool { return b.mode == bbrStartup }
+
+// InRecovery implements Controller.
+func (b *BBR) InRecovery() bool { return b.inRecovery || b.rtoRecovery }
+
+// State implements Controller: "startup", "drain", "probe_bw" or
+// "probe_rtt".
+func (b *BBR) State() string { return bbrModeNames[b.mode] }
+
+func (b *BBR) emit(now time.Time) {
+	b.trace.emit(now, b.cwnd, infiniteSSThresh, b.flight, b.State(), b.PacingRate())
+}
