@@ -1,0 +1,35 @@
+// Package netem is skiff's network impairment emulator: a per-direction link
+// model (delay, jitter, Bernoulli and Gilbert-Elliott loss, duplication,
+// corruption, a bottleneck with a drop-tail queue, MTU, trace-driven delivery,
+// slotting, scripted drops) and three ways to attach it:
+//
+//   - [Network]: an in-memory network handing out net.PacketConns ([Conn]) with
+//     their own addresses and no sockets; it runs inside testing/synctest
+//     bubbles, so whole transfers can be simulated in fake time.
+//   - [Wrap]: impairs what any existing net.PacketConn writes.
+//   - [NewProxy]: a UDP proxy between real (loopback) addresses, for programs
+//     we do not control.
+//
+// The core is [Pipe], one impaired direction. Packets are scheduled by a timer
+// heap served by one goroutine and one time.Timer per pipe (never a goroutine
+// or a sleep per packet), and every random choice comes from a seeded PCG
+// source, so the same seed and the same input give the same result.
+//
+// Packet path through a Pipe, in order: Down, MTU, scripted drops
+// ([Pipe.DropNth]), Gilbert-Elliott loss, Bernoulli loss, corruption,
+// duplication, then each copy enters the bottleneck (bandwidth or trace, with
+// its drop-tail queue), then propagation delay plus jitter, the reorder rule
+// and slotting decide the release time.
+//
+// Trace-driven bandwidth: [Profile.Trace] holds mahimahi-style delivery
+// opportunities (see [ParseMahimahi]); each opportunity lets
+// [Trace.BytesPerOpportunity] bytes leave the queue, and the list repeats.
+// Slotting: [Profile.Slot] holds released packets back to the next multiple of
+// the slot interval, so they arrive in bursts as on Wi-Fi or LTE.
+//
+// Packet capture: [Pipe.SetCapture] writes what a pipe delivers as a pcap file
+// (LINKTYPE_RAW); in-memory datagrams get a synthesised IPv4/IPv6+UDP header.
+//
+// netem imports nothing of skiff and only the standard library; it owns
+// emulation only and must know nothing of any protocol it carries.
+package netem
