@@ -86,9 +86,8 @@ func (c Config) Validate() error {
 		return err
 	}
 	n := c.withDefaults()
-	if n.MaxWindowBytes < n.InitialWindowPackets*n.MaxDatagramSize {
-		return fmt.Errorf("%w: MaxWindowBytes %d below the initial window %d", ErrInvalidConfig,
-			n.MaxWindowBytes, n.InitialWindowPackets*n.MaxDatagramSize)
+	if iw := n.InitialWindowPackets * n.MaxDatagramSize; c.MaxWindowBytes != 0 && c.MaxWindowBytes < iw {
+		return fmt.Errorf("%w: MaxWindowBytes %d below the initial window %d", ErrInvalidConfig, c.MaxWindowBytes, iw)
 	}
 	return nil
 }

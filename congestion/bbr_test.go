@@ -1,0 +1,242 @@
+package congestion
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// linkSim drives a controller over a FIFO bottleneck with an unbounded
+// queue: a packet leaves the link after its serialisation time and is
+// acked one base RTT (+ extra) later; drop() picks packets to lose, which
+// are declared lost when their ack would have come.
+type linkSim struct {
+	c        Controller
+	rate     float64 // bytes per second
+	rtt      time.Duration
+	extra    time.Duration
+	now      time.Time
+	linkFree time.Time
+	pn       uint64
+	flight   int
+	acks     []simAck
+	drop     func() bool
+	acked    int
+}
+
+type simAck struct {
+	at   time.Time
+	pn   uint64
+	lost bool
+}
+
+func newLinkSim(c Controller, bitsPerSecond float64, rtt time.Duration) *linkSim {
+	return &linkSim{c: c, rate: bitsPerSecond / 8, rtt: rtt, now: time.Unix(1000, 0)}
+}
+
+func (s *linkSim) run(d time.Duration, each func()) {
+	end := s.now.Add(d)
+	for s.now.Before(end) {
+		next := end
+		if s.c.CanSend(s.flight) {
+			at := s.c.TimeUntilSend(s.flight)
+			if !at.After(s.now) {
+				s.send()
+				continue
+			}
+			next = minTime(next, at)
+		}
+		if len(s.acks) > 0 {
+			next = minTime(next, s.acks[0].at)
+		}
+		s.now = next
+		for len(s.acks) > 0 && !s.acks[0].at.After(s.now) {
+			a := s.acks[0]
+			s.acks = s.acks[1:]
+			if a.lost {
+				s.c.OnCongestionEvent(s.now, a.pn, mss, s.flight)
+			} else {
+				s.c.OnPacketAcked(s.now, a.pn, mss, s.flight)
+				s.acked++
+			}
+			s.flight -= mss
+			if each != nil {
+				each()
+			}
+		}
+	}
+}
+
+func (s *linkSim) send() {
+	s.pn++
+	s.c.OnPacketSent(s.now, s.pn, mss, s.flight)
+	s.flight += mss
+	depart := maxTime(s.now, s.linkFree).Add(time.Duration(float64(mss) / s.rate * float64(time.Second)))
+	s.linkFree = depart
+	lost := s.drop != nil && s.drop()
+	if lost {
+		s.linkFree = depart.Add(-time.Duration(float64(mss) / s.rate * float64(time.Second)))
+	}
+	s.acks = append(s.acks, simAck{at: depart.Add(s.rtt + s.extra), pn: s.pn, lost: lost})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func newTestBBR(tr Tracer) *BBR { return NewBBR(Config{MaxDatagramSize: mss, Tracer: tr}) }
+
+func TestBBRBandwidthEstimateConstantRate(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	s.run(3*time.Second, nil)
+	require.InEpsilon(t, 10e6, float64(b.BandwidthEstimate()), 0.03)
+	require.InDelta(t, 40.8, b.MinRTT().Seconds()*1000, 0.5) // + one serialisation
+	require.Equal(t, "probe_bw", b.State())
+	// cwnd = 2 × BDP + 3 segments; BDP = 10 Mbit/s × 40.8 ms = 51 kB.
+	require.InEpsilon(t, 2*51000+3*mss, b.CongestionWindow(), 0.05)
+	require.InEpsilon(t, 10e6*bbrPacingMargin*b.PacingGain(), float64(b.PacingRate()), 0.05)
+}
+
+func TestBBRStartupDrainProbeBW(t *testing.T) {
+	type change struct {
+		at    time.Duration
+		state string
+		ev    Event
+	}
+	var changes []change
+	start := time.Unix(1000, 0)
+	b := newTestBBR(func(e Event) {
+		if len(changes) == 0 || changes[len(changes)-1].state != e.State {
+			changes = append(changes, change{e.Time.Sub(start), e.State, e})
+		}
+	})
+	require.Equal(t, "startup", b.State())
+	require.True(t, b.InSlowStart())
+	require.InDelta(t, 2.885, b.PacingGain(), 0.001)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	var drainFlight []int
+	s.run(2*time.Second, func() {
+		if b.State() == "drain" {
+			require.InDelta(t, 1/2.885, b.PacingGain(), 0.001)
+			drainFlight = append(drainFlight, s.flight)
+		}
+	})
+	var states []string
+	for _, c := range changes {
+		states = append(states, c.state)
+	}
+	require.Equal(t, []string{"startup", "drain", "probe_bw"}, states)
+	// The pipe (51 kB) fills after ~3 doublings; 3 more rounds confirm it.
+	require.Less(t, changes[1].at, 600*time.Millisecond)
+	require.Greater(t, changes[1].at, 200*time.Millisecond)
+	require.NotEmpty(t, drainFlight)
+	require.LessOrEqual(t, changes[2].ev.BytesInFlight, b.targetInflight(1))
+}
+
+func TestBBRProbeBWGainCycle(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	s.run(2*time.Second, nil)
+	require.Equal(t, "probe_bw", b.State())
+	type phase struct {
+		idx  int
+		gain float64
+		at   time.Time
+	}
+	phases := []phase{{b.cycleIndex, b.PacingGain(), s.now}}
+	s.run(3*time.Second, func() {
+		if p := phases[len(phases)-1]; p.idx != b.cycleIndex {
+			phases = append(phases, phase{b.cycleIndex, b.PacingGain(), s.now})
+		}
+	})
+	require.Greater(t, len(phases), 30)
+	for i := 1; i < len(phases); i++ {
+		require.Equal(t, (phases[i-1].idx+1)%8, phases[i].idx, "phases advance in order")
+		require.Equal(t, bbrPacingGainCycle[phases[i].idx], phases[i].gain)
+		if i > 1 && phases[i-1].gain != 0.75 { // 0.75 may end early, at one BDP
+			require.GreaterOrEqual(t, phases[i].at.Sub(phases[i-1].at), b.MinRTT())
+		}
+	}
+}
+
+func TestBBRProbeRTTAfterTenSeconds(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	s.run(1500*time.Millisecond, nil)
+	stamp := b.minRTTStamp
+	s.extra = 2 * time.Millisecond // no later sample reaches the min again
+	var entered, exited time.Time
+	var minCwnd = 1 << 30
+	s.run(11*time.Second, func() {
+		switch {
+		case b.State() == "probe_rtt" && entered.IsZero():
+			entered = s.now
+		case b.State() == "probe_rtt":
+			minCwnd = min(minCwnd, b.CongestionWindow())
+		case !entered.IsZero() && exited.IsZero():
+			exited = s.now
+		}
+	})
+	require.False(t, entered.IsZero(), "entered probe_rtt")
+	require.InDelta(t, 10.0, entered.Sub(stamp).Seconds(), 0.1)
+	require.Equal(t, 4*mss, minCwnd)
+	require.False(t, exited.IsZero(), "left probe_rtt")
+	require.GreaterOrEqual(t, exited.Sub(entered), 200*time.Millisecond)
+	require.Less(t, exited.Sub(entered), 400*time.Millisecond)
+	require.Equal(t, "probe_bw", b.State())
+	require.InDelta(t, 42.8, b.MinRTT().Seconds()*1000, 0.5, "min RTT refreshed")
+}
+
+func TestBBRRandomLossDoesNotCollapse(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	rng := rand.New(rand.NewPCG(1, 2))
+	s.drop = func() bool { return rng.Float64() < 0.05 }
+	s.run(10*time.Second, nil)
+	require.InEpsilon(t, 10e6, float64(b.BandwidthEstimate()), 0.1)
+	require.Zero(t, b.guard.cap, "no standing queue: the loss guard stays off")
+	goodput := float64(s.acked*mss*8) / 10
+	require.Greater(t, goodput, 0.85*0.95*10e6)
+}
+
+func TestBBRLossGuardCapsInflight(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	s.run(2*time.Second, nil)
+	bdp := b.bdp(1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	s.drop = func() bool { return rng.Float64() < 0.3 }
+	s.extra = 30 * time.Millisecond // a standing queue shows in the RTT
+	s.run(time.Second, nil)
+	require.Positive(t, b.guard.cap)
+	require.LessOrEqual(t, b.CongestionWindow(), bdp)
+	s.drop = nil
+	s.run(3*time.Second, nil)
+	require.Zero(t, b.guard.cap, "released once loss is gone")
+}
+
+func TestBBRRetransmissionTimeout(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 10e6, 40*time.Millisecond)
+	s.run(2*time.Second, nil)
+	prior := b.CongestionWindow()
+	b.OnRetransmissionTimeout(s.now)
+	require.Equal(t, 4*mss, b.CongestionWindow())
+	require.True(t, b.InRecovery())
+	s.run(time.Second, nil) // acks of packets sent after the RTO restore cwnd
+	require.False(t, b.InRecovery())
+	require.GreaterOrEqual(t, b.CongestionWindow(), prior-4*mss)
+}
