@@ -1,0 +1,221 @@
+package tcp
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+)
+
+// Conn is one TCP connection of a Stack; it implements net.Conn. Read and
+// Write may be called concurrently with each other and with Close; two
+// concurrent Writes may interleave. The zero value is not usable: Conns come
+// from Stack.Dial and Listener.Accept.
+type Conn struct {
+	s        *Stack
+	t        *tcb // owned by the Stack's loop; t.rb and t.sb are shared
+	key      connKey
+	laddr    netip.AddrPort
+	listener *Listener
+
+	// Set by the loop.
+	estDone     bool
+	estErr      error
+	established chan struct{} // closed when the handshake completes or fails
+	gone        chan struct{} // closed when the connection reaches CLOSED
+	goneDone    bool
+
+	rd, wd    *deadline
+	closeOnce sync.Once
+}
+
+// newConn builds a connection and its TCB; the caller registers it.
+func (s *Stack) newConn(key connKey, l *Listener) *Conn {
+	c := &Conn{
+		s: s, key: key, listener: l,
+		laddr:       netip.AddrPortFrom(s.addr, key.localPort),
+		established: make(chan struct{}),
+		gone:        make(chan struct{}),
+		rd:          newDeadline(),
+		wd:          newDeadline(),
+	}
+	remote := key.remote.Addr()
+	c.t = newTCB(&s.cfg, key.localPort, key.remote.Port(), s.rng.Uint32(), func(h *Header, p []byte) {
+		s.writeSegment(remote, h, p)
+	})
+	return c
+}
+
+// after reports the TCB's state changes to the waiting application:
+// handshake done (Dial returns, Accept gets the connection) and CLOSED.
+func (s *Stack) after(c *Conn) {
+	t := c.t
+	if !c.estDone && t.state.synchronized() {
+		c.estDone = true
+		close(c.established)
+		if c.listener != nil && !c.listener.enqueue(c) {
+			t.abort(ErrConnectionRefused)
+		}
+	}
+	if t.state == StateClosed && !c.goneDone {
+		c.goneDone = true
+		if !c.estDone {
+			c.estDone = true
+			c.estErr = t.err
+			if c.estErr == nil {
+				c.estErr = ErrConnectionRefused
+			}
+			close(c.established)
+		}
+		if s.conns[c.key] == c {
+			delete(s.conns, c.key)
+		}
+		close(c.gone)
+	}
+}
+
+// Read reads data received in order; it returns io.EOF after the peer's
+// FIN, and the connection's error (ErrConnectionReset, ErrTimeout, ...)
+// after an abort.
+func (c *Conn) Read(p []byte) (int, error) {
+	rb := c.t.rb
+	for {
+		changed := rb.changed()
+		if n := rb.read(p); n > 0 {
+			c.s.poke() // the window may have opened
+			return n, nil
+		}
+		if closed, err := rb.state(); closed {
+			if err != nil {
+				return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+			}
+			return 0, io.EOF
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		select {
+		case <-changed:
+		case <-c.rd.wait():
+			return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+		}
+	}
+}
+
+// Write queues p for sending, blocking while the send buffer is full.
+func (c *Conn) Write(p []byte) (int, error) {
+	sb := c.t.sb
+	total := 0
+	for {
+		changed := sb.changed()
+		if closed, err := sb.state(); closed {
+			if err == nil {
+				err = ErrClosed
+			}
+			return total, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+		}
+		if n := sb.write(p); n > 0 {
+			total += n
+			p = p[n:]
+			c.s.poke()
+		}
+		if len(p) == 0 {
+			return total, nil
+		}
+		select {
+		case <-changed:
+		case <-c.wd.wait():
+			return total, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+		}
+	}
+}
+
+// Close closes both directions gracefully: queued data and a FIN are still
+// sent (the Stack keeps the connection until its close completes), data
+// arriving later is discarded. Close does not wait; see Done.
+func (c *Conn) Close() error {
+	err := ErrClosed
+	c.closeOnce.Do(func() {
+		err = c.s.do(func(now time.Time) {
+			c.t.closeApp(now, true)
+			c.s.after(c)
+		})
+		c.rd.stop()
+		c.wd.stop()
+	})
+	if err == ErrStackClosed {
+		return nil
+	}
+	return err
+}
+
+// CloseWrite sends a FIN after the queued data (a half close); Read keeps
+// working until the peer's FIN.
+func (c *Conn) CloseWrite() error {
+	return c.s.do(func(now time.Time) {
+		c.t.closeApp(now, false)
+		c.s.after(c)
+	})
+}
+
+// Abort resets the connection at once (RST), discarding queued data.
+func (c *Conn) Abort() {
+	_ = c.s.do(func(time.Time) {
+		c.t.abort(ErrAborted)
+		c.s.after(c)
+	})
+}
+
+// Done returns a channel closed when the connection has reached CLOSED
+// (after TIME-WAIT, LAST-ACK, a reset or an abort).
+func (c *Conn) Done() <-chan struct{} { return c.gone }
+
+// Err returns why the connection closed (nil while open or after an orderly close).
+func (c *Conn) Err() error {
+	var err error
+	if c.s.do(func(time.Time) { err = c.t.err }) != nil {
+		select {
+		case <-c.gone:
+			return c.t.err // the loop has exited: no more writers
+		default:
+		}
+	}
+	return err
+}
+
+// State returns the connection's current RFC 9293 state.
+func (c *Conn) State() State {
+	st := StateClosed
+	_ = c.s.do(func(time.Time) { st = c.t.state })
+	return st
+}
+
+// Stats returns the connection's counters.
+func (c *Conn) Stats() ConnStats {
+	var st ConnStats
+	_ = c.s.do(func(time.Time) { st = c.t.Stats() })
+	return st
+}
+
+// LocalAddr returns the local address as a *net.TCPAddr.
+func (c *Conn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.laddr) }
+
+// RemoteAddr returns the peer's address as a *net.TCPAddr.
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.key.remote) }
+
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the deadline for Read.
+func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+
+// SetWriteDeadline sets the deadline for Write.
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+
+var _ net.Conn = (*Conn)(nil)
