@@ -1,0 +1,120 @@
+package tcp
+
+import (
+	"crypto/sha256"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/skiffnet/skiff/netem"
+	"github.com/stretchr/testify/require"
+)
+
+// testData returns n seeded pseudo-random bytes.
+func testData(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// exchange writes out on c (then half-closes) while reading everything the
+// peer sends until EOF; it returns what it read.
+func exchange(t *testing.T, c *Conn, out []byte) []byte {
+	var wg sync.WaitGroup
+	var werr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for p := out; len(p) > 0; {
+			n, err := c.Write(p[:min(len(p), 32<<10)])
+			if err != nil {
+				werr = err
+				return
+			}
+			p = p[n:]
+		}
+		werr = c.CloseWrite()
+	}()
+	in, rerr := io.ReadAll(c)
+	wg.Wait()
+	require.NoError(t, werr)
+	require.NoError(t, rerr)
+	return in
+}
+
+// runPairTransfer moves size bytes each way between two Stacks over netem
+// with profile prof in both directions and checks them by SHA-256.
+func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int) (a, b ConnStats, elapsed time.Duration) {
+	cfg := Config{MSL: time.Second}
+	p, err := NewPair(prof, prof, seed, cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	l, err := p.B.Listen(5001)
+	require.NoError(t, err)
+	defer l.Close()
+
+	dataA, dataB := testData(uint64(seed), size), testData(uint64(seed)+100, size)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var gotAtB []byte
+	var srv *Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		srv, err = l.AcceptTCP()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		gotAtB = exchange(t, srv, dataB)
+	}()
+	cli, err := p.A.Dial(netip.AddrPortFrom(PairAddrB, 5001))
+	require.NoError(t, err)
+	gotAtA := exchange(t, cli, dataA)
+	wg.Wait()
+	elapsed = time.Since(start)
+	require.NotNil(t, srv)
+	require.Equal(t, sha256.Sum256(dataA), sha256.Sum256(gotAtB), "A→B bytes differ (got %d of %d)", len(gotAtB), size)
+	require.Equal(t, sha256.Sum256(dataB), sha256.Sum256(gotAtA), "B→A bytes differ (got %d of %d)", len(gotAtA), size)
+	a, b = cli.Stats(), srv.Stats()
+	require.NoError(t, cli.Close())
+	require.NoError(t, srv.Close())
+	// Both close cleanly: one side passes TIME-WAIT (2·MSL), the other LAST-ACK or TIME-WAIT.
+	for _, c := range []*Conn{cli, srv} {
+		select {
+		case <-c.Done():
+		case <-time.After(time.Minute):
+			t.Fatalf("connection %v stuck in %v", c.LocalAddr(), c.State())
+		}
+		require.NoError(t, c.Err())
+	}
+	return a, b, elapsed
+}
+
+func TestPairTransfer1MiB(t *testing.T) {
+	cases := []struct {
+		name string
+		loss float64
+	}{
+		{"no_loss", 0},
+		{"loss_1pct", 0.01},
+		{"loss_5pct", 0.05},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				prof := netem.Profile{Delay: 10 * time.Millisecond, Loss: tc.loss}
+				a, b, el := runPairTransfer(t, prof, 7, 1<<20)
+				t.Logf("1 MiB each way in %v (fake time); A: %+v; B: %+v", el, a, b)
+			})
+		})
+	}
+}
