@@ -172,7 +172,7 @@ func (m *linkModel) nextEvent() (int64, bool) {
 
 // setProfile switches to p at time now: what already left the bottleneck
 // keeps its release time, the packet in service finishes at the old rate,
-// waiting packets are serialised at the new one.
+// waiting packets are serialised at the new one (or dropped if p is Down).
 func (m *linkModel) setProfile(now int64, p Profile) {
 	m.advance(now)
 	if p.Trace != m.prof.Trace {
@@ -180,6 +180,14 @@ func (m *linkModel) setProfile(now int64, p Profile) {
 	}
 	if p.Burst == nil {
 		m.ge = geState{}
+	}
+	if p.Down { // an outage loses what waits at the bottleneck
+		for m.neck.waiting.len() > 0 {
+			q := m.neck.waiting.pop()
+			m.neck.waitBytes -= len(q.buf)
+			m.putBuf(q.buf)
+			m.stats.DroppedDown++
+		}
 	}
 	m.prof = p
 }

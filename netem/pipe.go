@@ -89,7 +89,8 @@ func (p *Pipe) kickLocked() {
 
 // SetProfile changes the profile while the pipe runs. Packets already past
 // the bottleneck keep their release times; the packet being serialised
-// finishes at the old rate; waiting packets are serialised at the new one.
+// finishes at the old rate; waiting packets are serialised at the new one,
+// or dropped (counted in DroppedDown) when pr.Down is set.
 func (p *Pipe) SetProfile(pr Profile) error {
 	if err := pr.Validate(); err != nil {
 		return err
@@ -161,36 +162,51 @@ func (p *Pipe) Close() error {
 	return nil
 }
 
-// run is the pipe's only goroutine: it delivers due packets and sleeps on one
-// timer until the next event or a wake-up from Send.
+// deliverBatch bounds how many due packets the goroutine takes per lock.
+const deliverBatch = 128
+
+// run is the pipe's only goroutine: it delivers due packets in batches and
+// sleeps on one timer until the next event or a wake-up from Send.
 func (p *Pipe) run() {
 	defer close(p.exited)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	batch := make([]packet, 0, deliverBatch)
 	for {
 		p.mu.Lock()
-		for {
-			pkt, ok := p.m.popDue(p.now())
-			if !ok {
+		for !p.closed {
+			now := p.now()
+			for len(batch) < deliverBatch {
+				pkt, ok := p.m.popDue(now)
+				if !ok {
+					break
+				}
+				batch = append(batch, pkt)
+			}
+			if len(batch) == 0 {
 				break
 			}
+			// Armed "now": Sends need not wake us, we look again before sleeping.
+			p.armed = now
 			capture := p.capture
 			p.mu.Unlock()
-			p.deliver(pkt.buf, &pkt.meta)
-			if capture != nil {
-				capture.write(time.Now(), pkt.buf, &pkt.meta)
+			for i := range batch {
+				p.deliver(batch[i].buf, &batch[i].meta)
+				if capture != nil {
+					capture.write(time.Now(), batch[i].buf, &batch[i].meta)
+				}
 			}
 			p.mu.Lock()
-			p.m.stats.DeliveredPackets++
-			p.m.stats.DeliveredBytes += uint64(len(pkt.buf))
-			p.m.putBuf(pkt.buf)
-			if p.closed {
-				break
+			for i := range batch {
+				p.m.stats.DeliveredPackets++
+				p.m.stats.DeliveredBytes += uint64(len(batch[i].buf))
+				p.m.putBuf(batch[i].buf)
+				batch[i] = packet{}
 			}
+			batch = batch[:0]
 		}
-		next, ok := p.m.nextEvent()
-		if ok {
+		if next, ok := p.m.nextEvent(); ok && !p.closed {
 			p.armed = next
 			timer.Reset(time.Duration(next - p.now()))
 		} else {

@@ -67,8 +67,8 @@ type Profile struct {
 	QueueBytes int
 	// MTU drops packets larger than MTU bytes; 0 means no limit.
 	MTU int
-	// Down drops every packet offered (packets already in flight still
-	// arrive).
+	// Down drops every packet offered; switching to a Down profile also
+	// drops the bottleneck's waiting queue (packets past it still arrive).
 	Down bool
 	// Trace, when set, replaces Bandwidth with trace-driven delivery
 	// opportunities (mahimahi style).
