@@ -142,3 +142,14 @@ func TestUniqueName(t *testing.T) {
 	require.LessOrEqual(t, len(a), 15)
 	require.NotEqual(t, a, b)
 }
+
+func TestTUNHostFailsCleanly(t *testing.T) {
+	needRoot(t)
+	_, err := NewTUNHost(TUNHostConfig{Name: "this-name-is-far-too-long-for-an-interface"})
+	require.Error(t, err)
+	_, err = NewTUNHost(TUNHostConfig{MTU: 10})
+	require.Error(t, err)
+	_, err = NewTUNHost(TUNHostConfig{Kernel: netip.MustParsePrefix("10.1.0.1/24"), Peer: netip.MustParseAddr("10.2.0.1")})
+	require.Error(t, err)
+	// goleak (TestMain) checks that no namespace thread is left.
+}

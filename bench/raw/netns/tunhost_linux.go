@@ -54,10 +54,10 @@ func NewTUNHost(cfg TUNHostConfig) (h *TUNHost, err error) {
 		return nil, err
 	}
 	h = &TUNHost{NS: ns, Kernel: cfg.Kernel, Peer: cfg.Peer, MTU: cfg.MTU}
+	built := h
 	defer func() {
 		if err != nil {
-			h.Close()
-			h = nil
+			built.Close() // h itself is nil by now
 		}
 	}()
 	if err = ns.Prepare(); err != nil {
