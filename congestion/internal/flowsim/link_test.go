@@ -42,3 +42,69 @@ func ExampleJain() {
 	fmt.Printf("%.2f %.2f\n", Jain([]float64{5, 5}), Jain([]float64{10, 0}))
 	// Output: 1.00 0.50
 }
+
+func TestNoCongestionControlOverflowsQueue(t *testing.T) {
+	const d = 30 * time.Second
+	var loss [2]float64
+	// "none" is a fixed window like KCP's nocwnd with a send window of 128
+	// packets (154 kB, about 3 BDP).
+	for i, fl := range []Flow{{Name: "reno", Controller: "reno"}, {Name: "none", Controller: "none", InitialWindowPackets: 128}} {
+		res := run(t, Scenario{Link: tenMbit, Flows: []Flow{fl}, Duration: d, Seed: 1})
+		loss[i] = res.QueueLossRate()
+		f := res.Flows[0]
+		t.Logf("%s: goodput %.2f Mbit/s, queue loss %.2f%%, rtt mean %v, rtos %d",
+			fl.Name, f.Goodput(time.Second, d)/1e6, 100*loss[i], f.MeanRTT, f.Sender.RTOs)
+	}
+	require.Greater(t, loss[1], 10*loss[0])
+}
+
+// twoFlows runs a and b (b starting 5 s later) for 60 s and returns their
+// goodputs over the last 30 s and Jain's index of them.
+func twoFlows(t *testing.T, a, b string, link Link) (ga, gb, jain float64, res Result) {
+	const d = 60 * time.Second
+	res = run(t, Scenario{Link: link, Duration: d, Seed: 7, Flows: []Flow{
+		{Name: a + "#1", Controller: a}, {Name: b + "#2", Controller: b, Start: 5 * time.Second},
+	}})
+	ga, gb = res.Flows[0].Goodput(d/2, d), res.Flows[1].Goodput(d/2, d)
+	jain = Jain([]float64{ga, gb})
+	t.Logf("%s vs %s (second starts at 5 s): last 30 s %.2f / %.2f Mbit/s, Jain %.3f, queue loss %.2f%%, rtt %v / %v",
+		a, b, ga/1e6, gb/1e6, jain, 100*res.QueueLossRate(), res.Flows[0].MeanRTT, res.Flows[1].MeanRTT)
+	return ga, gb, jain, res
+}
+
+func TestTwoFlowsConverge(t *testing.T) {
+	for _, cc := range []string{"reno", "cubic", "bbr"} {
+		t.Run(cc, func(t *testing.T) {
+			ga, gb, jain, _ := twoFlows(t, cc, cc, tenMbit)
+			require.GreaterOrEqual(t, jain, 0.9)
+			require.Greater(t, (ga+gb)/1e7, 0.9)
+		})
+	}
+}
+
+func TestBBRBesideNewRenoDoesNotStarveIt(t *testing.T) {
+	for _, order := range [][2]string{{"bbr", "reno"}, {"reno", "bbr"}} {
+		ga, gb, _, _ := twoFlows(t, order[0], order[1], tenMbit)
+		reno := ga
+		if order[1] == "reno" {
+			reno = gb
+		}
+		require.Greater(t, reno/(ga+gb), 0.1, "NewReno keeps more than 10%%")
+	}
+}
+
+func TestRandomLossBBRKeepsRateNewRenoCollapses(t *testing.T) {
+	lossy := tenMbit
+	lossy.Loss = 0.05
+	const d = 30 * time.Second
+	got := map[string]float64{}
+	for _, cc := range []string{"bbr", "reno", "cubic"} {
+		res := run(t, Scenario{Link: lossy, Flows: []Flow{{Name: cc, Controller: cc}}, Duration: d, Seed: 3})
+		f := res.Flows[0]
+		got[cc] = f.Goodput(5*time.Second, d)
+		t.Logf("5%% random loss, %s: goodput %.2f Mbit/s (%.1f%% of (1-loss)×bandwidth), declared loss %.2f%%, queue loss %.2f%%, rtos %d",
+			cc, got[cc]/1e6, 100*got[cc]/(0.95*1e7), 100*f.LossRate(), 100*res.QueueLossRate(), f.Sender.RTOs)
+	}
+	require.GreaterOrEqual(t, got["bbr"], 0.85*0.95*1e7)
+	require.Less(t, got["reno"], 0.5*got["bbr"])
+}

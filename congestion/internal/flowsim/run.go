@@ -24,6 +24,9 @@ type Flow struct {
 	Name       string
 	Controller string        // congestion.New name
 	Start      time.Duration // since the run began
+	// InitialWindowPackets overrides the controller's initial window (for
+	// "none", its fixed window); 0 keeps the default.
+	InitialWindowPackets int
 }
 
 // Scenario is one run.
@@ -181,7 +184,7 @@ func Run(sc Scenario) (Result, error) {
 	}
 	for i, fl := range sc.Flows {
 		fs := &flowState{buf: make([]byte, sc.PacketSize)}
-		cfg := congestion.Config{MaxDatagramSize: sc.PacketSize, RTT: &fs.rtt}
+		cfg := congestion.Config{MaxDatagramSize: sc.PacketSize, RTT: &fs.rtt, InitialWindowPackets: fl.InitialWindowPackets}
 		if sc.Tracer != nil {
 			cfg.Tracer = func(e congestion.Event) { sc.Tracer(i, e) }
 		}
