@@ -1,0 +1,86 @@
+package rtp
+
+import (
+	"time"
+
+	"github.com/skiffnet/skiff/congestion"
+)
+
+// Budget tells the Sender how fast it may send. Implementations are called
+// on the owner's goroutine only and need not be safe for concurrent use.
+type Budget interface {
+	// Rate returns the sending rate allowed at now (0 = nothing may be sent).
+	Rate(now time.Time) congestion.Bandwidth
+	// OnReceiverReport feeds the loss fraction (0..1) and round trip from
+	// an RTCP reception report about our stream that arrived at now; rtt is
+	// 0 when unknown.
+	OnReceiverReport(now time.Time, fractionLost float64, rtt time.Duration)
+}
+
+// FixedRate is a Budget of a constant rate; it ignores reports.
+type FixedRate congestion.Bandwidth
+
+// Rate returns r.
+func (r FixedRate) Rate(time.Time) congestion.Bandwidth { return congestion.Bandwidth(r) }
+
+// OnReceiverReport does nothing.
+func (FixedRate) OnReceiverReport(time.Time, float64, time.Duration) {}
+
+// LossBasedRate is a target bitrate driven by RTCP receiver reports, as in
+// the loss-based half of Google Congestion Control
+// (draft-ietf-rmcat-gcc-02 §6): above 10% loss the rate drops by half the
+// loss fraction, below 2% it grows by 8% per report, in between it holds.
+// Create with NewLossBasedRate. Not safe for concurrent use.
+type LossBasedRate struct {
+	rate, min, max float64
+}
+
+// NewLossBasedRate returns a budget starting at initial and kept within
+// [min, max] (max 0 = no upper bound).
+func NewLossBasedRate(initial, min, max congestion.Bandwidth) *LossBasedRate {
+	return &LossBasedRate{rate: float64(initial), min: float64(min), max: float64(max)}
+}
+
+// Rate returns the current target.
+func (l *LossBasedRate) Rate(time.Time) congestion.Bandwidth { return congestion.Bandwidth(l.rate) }
+
+// OnReceiverReport applies the GCC loss rule.
+func (l *LossBasedRate) OnReceiverReport(_ time.Time, loss float64, _ time.Duration) {
+	switch {
+	case loss > 0.10:
+		l.rate *= 1 - 0.5*loss
+	case loss < 0.02:
+		l.rate *= 1.08
+	}
+	if l.rate < l.min {
+		l.rate = l.min
+	}
+	if l.max > 0 && l.rate > l.max {
+		l.rate = l.max
+	}
+}
+
+// ControllerBudget derives a rate from a congestion.Controller: its pacing
+// rate when it paces, otherwise its window per smoothed round trip. The
+// controller's owner feeds it packet events (this needs per-packet
+// acknowledgements, which plain RTP over a PacketConn does not provide; a
+// skiff session does); reports are ignored here.
+type ControllerBudget struct {
+	Controller congestion.Controller
+	RTT        congestion.RTTStats
+}
+
+// Rate returns the controller's rate.
+func (c ControllerBudget) Rate(time.Time) congestion.Bandwidth {
+	if r := c.Controller.PacingRate(); r > 0 {
+		return r
+	}
+	srtt := c.RTT.SmoothedRTT()
+	if srtt <= 0 {
+		srtt = 100 * time.Millisecond
+	}
+	return congestion.Bandwidth(float64(c.Controller.CongestionWindow()*8) / srtt.Seconds())
+}
+
+// OnReceiverReport does nothing.
+func (ControllerBudget) OnReceiverReport(time.Time, float64, time.Duration) {}

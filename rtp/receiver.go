@@ -1,0 +1,459 @@
+package rtp
+
+import (
+	"fmt"
+	"time"
+
+	pionrtcp "github.com/pion/rtcp"
+	pionrtp "github.com/pion/rtp"
+
+	"github.com/skiffnet/skiff/rtcp"
+)
+
+// ReceiverConfig configures a Receiver. Zero fields take the defaults noted.
+type ReceiverConfig struct {
+	SSRC           uint32 // our SSRC, the sender of our RTCP
+	MediaSSRC      uint32 // 0: the first media packet's SSRC
+	PayloadType    uint8  // default 96
+	RTXPayloadType uint8  // default PayloadType+1
+	ClockRate      uint32 // default 90000
+	ExtensionID    uint8  // default 1
+
+	// PlayoutDelay is added to a frame's media time, counted from the
+	// fastest transit seen, to give its playout time (default 100 ms).
+	// A frame not complete (or not decodable) by then is reported lost.
+	PlayoutDelay time.Duration
+	// EmitOnComplete emits frames in order as soon as they are complete and
+	// never gives up on one (the reliable baseline); PlayoutDelay is unused.
+	EmitOnComplete bool
+	// InitialRTT is used for the NACK schedule until repairs measure it
+	// (default 100 ms).
+	InitialRTT time.Duration
+	// ReorderWait delays the first NACK of a gap (default 0: at once).
+	ReorderWait time.Duration
+	// MaxNACKRetries bounds the NACKs per missing packet (default 10).
+	MaxNACKRetries int
+	// MaxMissing bounds the tracked gaps (default 1000).
+	MaxMissing int
+	// PLIInterval is the least time between two PLIs (default 200 ms).
+	PLIInterval time.Duration
+}
+
+func (c *ReceiverConfig) setDefaults() {
+	if c.PayloadType == 0 {
+		c.PayloadType = 96
+	}
+	if c.RTXPayloadType == 0 {
+		c.RTXPayloadType = c.PayloadType + 1
+	}
+	if c.ClockRate == 0 {
+		c.ClockRate = 90000
+	}
+	if c.ExtensionID == 0 {
+		c.ExtensionID = DefaultExtensionID
+	}
+	if c.PlayoutDelay == 0 {
+		c.PlayoutDelay = 100 * time.Millisecond
+	}
+	if c.InitialRTT == 0 {
+		c.InitialRTT = 100 * time.Millisecond
+	}
+	if c.MaxNACKRetries == 0 {
+		c.MaxNACKRetries = 10
+	}
+	if c.MaxMissing == 0 {
+		c.MaxMissing = 1000
+	}
+	if c.PLIInterval == 0 {
+		c.PLIInterval = 200 * time.Millisecond
+	}
+}
+
+// ReceiverKindStats counts one kind's frames at the receiver. Frames lost
+// with no packet received are counted under KindOther (kind unknown).
+type ReceiverKindStats struct {
+	Delivered   uint64
+	Lost        uint64 // incomplete at playout time
+	Undecodable uint64 // complete, but the frame it references was lost
+	Late        uint64 // completed after being given up as lost
+}
+
+// ReceiverStats are the Receiver's counters. Kinds is indexed by Kind.
+type ReceiverStats struct {
+	Kinds           [4]ReceiverKindStats
+	Packets         uint64 // media packets accepted (RTX included)
+	Repaired        uint64 // gaps filled (mostly by RTX)
+	RTXPackets      uint64
+	Duplicates      uint64
+	LatePackets     uint64 // for frames already emitted or given up
+	BadDescriptor   uint64
+	ForeignSSRC     uint64
+	NACKsSent       uint64 // sequence numbers NACKed (with repeats)
+	PLIsSent        uint64
+	RTT             time.Duration // receiver-side estimate (NACK→repair)
+	Jitter          time.Duration // RFC 3550 interarrival jitter
+	CumulativeLost  int64
+	ExpectedPackets uint32
+	ReceivedPrimary uint32
+}
+
+type inFrame struct {
+	num         int64
+	desc        Descriptor
+	media       time.Duration
+	parts       [][]byte
+	got         int
+	completedAt time.Time
+	gone        bool // given up (lost/undecodable) before completing
+	goneAt      time.Time
+}
+
+// Receiver is the jitter buffer: it reorders media packets, reassembles
+// frames, emits complete decodable frames in order at their playout time,
+// reports lost/undecodable/late frames, schedules NACKs and asks for a key
+// frame when one is lost. Create with NewReceiver. Pure state machine; not
+// safe for concurrent use.
+type Receiver struct {
+	cfg   ReceiverConfig
+	rtcp  *rtcp.ReceiverStats
+	nacks *nackTracker
+
+	frameUnwrap rtcp.SeqUnwrapper
+	tsUnwrap    tsUnwrapper
+	frames      map[int64]*inFrame
+	nextEmit    int64
+	started     bool
+	base        time.Time // min(arrival - media time): playout origin
+	status      [1024]frameStatus
+
+	pliDue  bool
+	lastPLI time.Time
+	stats   ReceiverStats
+}
+
+type frameStatus struct {
+	num       int64
+	delivered bool
+	set       bool
+}
+
+// NewReceiver returns a Receiver for cfg.
+func NewReceiver(cfg ReceiverConfig) *Receiver {
+	cfg.setDefaults()
+	return &Receiver{cfg: cfg, frames: make(map[int64]*inFrame),
+		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.MaxNACKRetries, cfg.MaxMissing)}
+}
+
+// Config returns the configuration with defaults applied.
+func (r *Receiver) Config() ReceiverConfig { return r.cfg }
+
+// MediaSSRC returns the media source (0 until learned).
+func (r *Receiver) MediaSSRC() uint32 { return r.cfg.MediaSSRC }
+
+// Stats returns a copy of the counters.
+func (r *Receiver) Stats() ReceiverStats {
+	st := r.stats
+	st.RTT = r.nacks.srtt
+	if r.rtcp != nil {
+		st.Jitter = r.rtcp.JitterDuration()
+		st.CumulativeLost = r.rtcp.CumulativeLost()
+		st.ExpectedPackets = r.rtcp.Expected()
+		st.ReceivedPrimary = r.rtcp.Received()
+	}
+	return st
+}
+
+// OnRTP takes a decoded RTP packet (media or RTX) that arrived at now. Its
+// payload is copied. It returns an error (and counts it) for a packet of
+// another source or payload type, or with a bad descriptor.
+func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
+	rtx := false
+	switch p.PayloadType {
+	case r.cfg.PayloadType:
+		if r.cfg.MediaSSRC == 0 {
+			r.cfg.MediaSSRC = p.SSRC
+		}
+		if p.SSRC != r.cfg.MediaSSRC {
+			r.stats.ForeignSSRC++
+			return fmt.Errorf("%w: SSRC %#x, want %#x", ErrMalformed, p.SSRC, r.cfg.MediaSSRC)
+		}
+	case r.cfg.RTXPayloadType:
+		if r.cfg.MediaSSRC == 0 {
+			r.stats.ForeignSSRC++
+			return fmt.Errorf("%w: RTX before any media packet", ErrMalformed)
+		}
+		if err := UnwrapRTX(p, r.cfg.PayloadType, r.cfg.MediaSSRC); err != nil {
+			return err
+		}
+		rtx = true
+		r.stats.RTXPackets++
+	default:
+		r.stats.ForeignSSRC++
+		return fmt.Errorf("%w: payload type %d", ErrMalformed, p.PayloadType)
+	}
+	d, err := DescriptorOf(p, r.cfg.ExtensionID)
+	if err != nil {
+		r.stats.BadDescriptor++
+		return err
+	}
+	if r.rtcp == nil {
+		r.rtcp = rtcp.NewReceiverStats(r.cfg.MediaSSRC, r.cfg.ClockRate)
+	}
+	if !rtx {
+		r.rtcp.OnPacket(now, p.SequenceNumber, p.Timestamp)
+	}
+	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, rtx); repaired {
+		r.stats.Repaired++
+	}
+	r.stats.Packets++
+
+	media := r.tsUnwrap.media(p.Timestamp, r.cfg.ClockRate)
+	if origin := now.Add(-media); r.base.IsZero() || origin.Before(r.base) {
+		r.base = origin
+	}
+	num := r.frameUnwrap.Unwrap(d.Frame)
+	if !r.started {
+		r.started, r.nextEmit = true, num
+	}
+	if num < r.nextEmit {
+		r.stats.LatePackets++
+		r.lateFill(now, num, d, p.Payload)
+		return nil
+	}
+	if num > r.nextEmit+4096 {
+		r.stats.LatePackets++ // absurdly far ahead: ignore
+		return nil
+	}
+	f := r.frames[num]
+	if f == nil {
+		f = &inFrame{num: num, desc: d, media: media, parts: make([][]byte, d.Count)}
+		r.frames[num] = f
+	}
+	r.addPart(now, f, d, p.Payload)
+	return nil
+}
+
+func (r *Receiver) addPart(now time.Time, f *inFrame, d Descriptor, payload []byte) {
+	if d.Count != f.desc.Count || int(d.Index) >= len(f.parts) {
+		r.stats.BadDescriptor++
+		return
+	}
+	if f.parts[d.Index] != nil {
+		r.stats.Duplicates++
+		return
+	}
+	f.parts[d.Index] = append(make([]byte, 0, len(payload)), payload...)
+	f.got++
+	if f.got == len(f.parts) {
+		f.completedAt = now
+	}
+}
+
+// lateFill records a packet for a frame already emitted or given up; a
+// given-up frame that completes this way counts as Late.
+func (r *Receiver) lateFill(now time.Time, num int64, d Descriptor, payload []byte) {
+	f := r.frames[num]
+	if f == nil || !f.gone || !f.completedAt.IsZero() {
+		return
+	}
+	r.addPart(now, f, d, payload)
+	if !f.completedAt.IsZero() {
+		r.stats.Kinds[min(int(f.desc.Kind), 3)].Late++
+	}
+}
+
+func (r *Receiver) playoutAt(f *inFrame) time.Time {
+	return r.base.Add(f.media + r.cfg.PlayoutDelay)
+}
+
+func (r *Receiver) setStatus(num int64, delivered bool) {
+	r.status[num%int64(len(r.status))] = frameStatus{num: num, delivered: delivered, set: true}
+}
+
+// decodable reports whether f's reference (if any) was delivered.
+func (r *Receiver) decodable(f *inFrame) bool {
+	if f.desc.RefDist == 0 {
+		return true
+	}
+	ref := f.num - int64(f.desc.RefDist)
+	st := r.status[((ref%int64(len(r.status)))+int64(len(r.status)))%int64(len(r.status))]
+	if st.set && st.num == ref {
+		return st.delivered
+	}
+	return ref < r.nextEmit && !st.set // before our start: assume fine
+}
+
+// Poll returns the next frame due at now, if any. Call it until it returns
+// false; frames given up on along the way are counted in Stats.
+func (r *Receiver) Poll(now time.Time) (DeliveredFrame, bool) {
+	r.prune(now)
+	for r.started {
+		f := r.frames[r.nextEmit]
+		if f != nil && !f.completedAt.IsZero() {
+			playout := r.playoutAt(f)
+			if !r.cfg.EmitOnComplete && now.Before(playout) {
+				return DeliveredFrame{}, false
+			}
+			if !r.decodable(f) {
+				r.giveUp(now, f, true)
+				continue
+			}
+			delete(r.frames, f.num)
+			r.setStatus(f.num, true)
+			r.nextEmit++
+			r.stats.Kinds[min(int(f.desc.Kind), 3)].Delivered++
+			size := 0
+			for _, p := range f.parts {
+				size += len(p)
+			}
+			payload := make([]byte, 0, size)
+			for _, p := range f.parts {
+				payload = append(payload, p...)
+			}
+			if r.cfg.EmitOnComplete {
+				playout = now
+			}
+			return DeliveredFrame{ID: uint64(f.num), Kind: f.desc.Kind, Priority: f.desc.Priority,
+				Timestamp: f.media, Payload: payload, CompletedAt: f.completedAt, PlayoutAt: playout}, true
+		}
+		if r.cfg.EmitOnComplete {
+			return DeliveredFrame{}, false
+		}
+		deadline, ok := r.missingDeadline(f)
+		if !ok || now.Before(deadline) {
+			return DeliveredFrame{}, false
+		}
+		if f == nil {
+			f = &inFrame{num: r.nextEmit}
+			r.frames[f.num] = f
+		}
+		r.giveUp(now, f, false)
+	}
+	return DeliveredFrame{}, false
+}
+
+// missingDeadline returns when the frame at nextEmit (f, nil if no packet
+// of it arrived) is given up: its own playout time if known, else that of
+// the next frame we know of.
+func (r *Receiver) missingDeadline(f *inFrame) (time.Time, bool) {
+	if f != nil {
+		return r.playoutAt(f), true
+	}
+	var next *inFrame
+	for num, g := range r.frames {
+		if num > r.nextEmit && !g.gone && (next == nil || num < next.num) {
+			next = g
+		}
+	}
+	if next == nil {
+		return time.Time{}, false
+	}
+	return r.playoutAt(next), true
+}
+
+func (r *Receiver) giveUp(now time.Time, f *inFrame, undecodable bool) {
+	k := &r.stats.Kinds[min(int(f.desc.Kind), 3)]
+	if undecodable {
+		k.Undecodable++
+	} else {
+		k.Lost++
+	}
+	// A lost key frame, or any frame whose loss breaks the reference
+	// chain, needs a key frame to recover.
+	if undecodable || f.desc.Kind == KindI || f.desc.Kind == KindOther {
+		r.pliDue = true
+	}
+	f.gone, f.goneAt = true, now
+	r.setStatus(f.num, false)
+	r.nextEmit++
+}
+
+// prune forgets given-up frames after a while.
+func (r *Receiver) prune(now time.Time) {
+	for num, f := range r.frames {
+		if f.gone && now.Sub(f.goneAt) > 2*time.Second {
+			delete(r.frames, num)
+		}
+	}
+}
+
+// NACKs appends the media sequence numbers to NACK at now to dst.
+func (r *Receiver) NACKs(now time.Time, dst []uint16) []uint16 {
+	maxAge := time.Duration(0)
+	if !r.cfg.EmitOnComplete {
+		maxAge = r.cfg.PlayoutDelay + r.nacks.srtt
+	}
+	n := len(dst)
+	dst = r.nacks.due(now, maxAge, dst)
+	r.stats.NACKsSent += uint64(len(dst) - n)
+	return dst
+}
+
+// TakePLI reports whether a PLI should be sent at now (rate-limited by
+// PLIInterval) and clears the request.
+func (r *Receiver) TakePLI(now time.Time) bool {
+	if !r.pliDue || (!r.lastPLI.IsZero() && now.Sub(r.lastPLI) < r.cfg.PLIInterval) {
+		return false
+	}
+	r.pliDue = false
+	r.lastPLI = now
+	r.stats.PLIsSent++
+	return true
+}
+
+// OnSenderReport records an SR from the media source (for LSR/DLSR).
+func (r *Receiver) OnSenderReport(now time.Time, sr *pionrtcp.SenderReport) {
+	if r.rtcp != nil && sr.SSRC == r.cfg.MediaSSRC {
+		r.rtcp.OnSenderReport(now, sr.NTPTime)
+	}
+}
+
+// ReceptionReport builds the report block about the media source at now.
+func (r *Receiver) ReceptionReport(now time.Time) (pionrtcp.ReceptionReport, bool) {
+	if r.rtcp == nil {
+		return pionrtcp.ReceptionReport{}, false
+	}
+	return r.rtcp.Report(now)
+}
+
+// NextTimeout returns when Poll, NACKs or TakePLI next have work (zero if
+// nothing is scheduled).
+func (r *Receiver) NextTimeout(now time.Time) time.Time {
+	t := r.nacks.nextTimeout()
+	earlier := func(u time.Time) {
+		if !u.IsZero() && (t.IsZero() || u.Before(t)) {
+			t = u
+		}
+	}
+	if r.pliDue {
+		earlier(r.lastPLI.Add(r.cfg.PLIInterval))
+	}
+	if r.started && !r.cfg.EmitOnComplete {
+		f := r.frames[r.nextEmit]
+		if f != nil && !f.completedAt.IsZero() {
+			earlier(r.playoutAt(f))
+		} else if d, ok := r.missingDeadline(f); ok {
+			earlier(d)
+		}
+	}
+	return t
+}
+
+// tsUnwrapper extends 32-bit RTP timestamps and converts them to media time
+// from the first timestamp seen.
+type tsUnwrapper struct {
+	first, last int64
+	started     bool
+}
+
+func (u *tsUnwrapper) media(ts uint32, clock uint32) time.Duration {
+	if !u.started {
+		u.started, u.first, u.last = true, int64(ts), int64(ts)
+	}
+	v := u.last + int64(int32(ts-uint32(u.last)))
+	if v > u.last {
+		u.last = v
+	}
+	d := v - u.first
+	return time.Duration(d/int64(clock))*time.Second + time.Duration(d%int64(clock))*time.Second/time.Duration(clock)
+}
