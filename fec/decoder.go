@@ -124,7 +124,7 @@ func (d *Decoder) AddSource(now time.Time, tag SourceTag, pkt []byte) ([]Recover
 		return nil, err
 	}
 	idx, size := int(tag.Index), LengthPrefixSize+len(pkt)
-	if g.state == slotDone || g.shards[idx] != nil {
+	if g.state == slotDone {
 		d.stats.Duplicates++
 		return nil, nil
 	}
@@ -137,6 +137,10 @@ func (d *Decoder) AddSource(now time.Time, tag SourceTag, pkt []byte) ([]Recover
 			d.stats.Malformed++
 			return nil, fmt.Errorf("%w: source group %d index %d: %d bytes, shards are %d", ErrInconsistent, g.id, idx, len(pkt), g.shardLen-LengthPrefixSize)
 		}
+	}
+	if g.shards[idx] != nil {
+		d.stats.Duplicates++
+		return nil, nil
 	}
 	buf := d.getBuf(g)
 	if buf == nil {
@@ -186,7 +190,7 @@ func (d *Decoder) AddRepair(now time.Time, h RepairHeader, shard []byte) ([]Reco
 	if err != nil {
 		return nil, err
 	}
-	if g.state == slotDone || g.shards[h.Index] != nil {
+	if g.state == slotDone {
 		d.stats.Duplicates++
 		return nil, nil
 	}
@@ -207,6 +211,10 @@ func (d *Decoder) AddRepair(now time.Time, h RepairHeader, shard []byte) ([]Reco
 			return nil, fmt.Errorf("%w: repair group %d: shard length %d, but a %d-byte source arrived", ErrInconsistent, g.id, sl, g.maxLen-LengthPrefixSize)
 		}
 		g.k, g.m, g.shardLen, g.scheme = k, m, sl, h.Scheme
+	}
+	if g.shards[h.Index] != nil {
+		d.stats.Duplicates++
+		return nil, nil
 	}
 	if g.nSrc == g.k { // nothing lost
 		d.stats.RepairPackets++

@@ -95,8 +95,8 @@ func (h *RepairHeader) Validate() error {
 	if int(h.Index) < int(h.K) || int(h.Index) >= int(h.K)+int(h.M) {
 		return fmt.Errorf("%w: repair group %d: index %d outside parity range [%d, %d)", ErrMalformed, h.GroupID, h.Index, h.K, int(h.K)+int(h.M))
 	}
-	if h.ShardLen <= LengthPrefixSize {
-		return fmt.Errorf("%w: repair group %d: shard length %d, need > %d", ErrMalformed, h.GroupID, h.ShardLen, LengthPrefixSize)
+	if h.ShardLen < LengthPrefixSize {
+		return fmt.Errorf("%w: repair group %d: shard length %d, need >= %d", ErrMalformed, h.GroupID, h.ShardLen, LengthPrefixSize)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func TestRepairHeaderMalformed(t *testing.T) {
 		{"xor_m_two", func(h *RepairHeader) { h.Scheme = SchemeXOR; h.M = 2 }, "xor m 2, must be 1"},
 		{"index_is_data", func(h *RepairHeader) { h.Index = 9 }, "index 9 outside parity range [10, 13)"},
 		{"index_past_parity", func(h *RepairHeader) { h.Index = 13 }, "index 13 outside parity range [10, 13)"},
-		{"shard_len_prefix_only", func(h *RepairHeader) { h.ShardLen = 2 }, "shard length 2, need > 2"},
+		{"shard_len_below_prefix", func(h *RepairHeader) { h.ShardLen = 1 }, "shard length 1, need >= 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := valid
