@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/skiffnet/skiff/congestion"
@@ -65,6 +66,9 @@ type Config struct {
 	// Seed seeds initial sequence numbers and ephemeral ports; zero picks
 	// a random seed.
 	Seed int64
+
+	// trace, if set (tests only), sees every segment sent and received.
+	trace func(local netip.Addr, out bool, h *Header, payloadLen int)
 }
 
 // withDefaults returns c with zero fields filled in; mtu is the link MTU.

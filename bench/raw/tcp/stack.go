@@ -253,6 +253,9 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 		return
 	}
 	payload := seg[off:]
+	if s.cfg.trace != nil {
+		s.cfg.trace(s.addr, false, &h, len(payload))
+	}
 	key := connKey{remote: netip.AddrPortFrom(ih.Src, h.SrcPort), localPort: h.DstPort}
 	if c, ok := s.conns[key]; ok {
 		c.t.handleSegment(now, &h, payload)
@@ -308,6 +311,9 @@ func (s *Stack) writeSegment(dst netip.Addr, h *Header, payload []byte) {
 	b = h.AppendTo(b)
 	b = append(b, payload...)
 	SetChecksum(b[start:], s.addr, dst)
+	if s.cfg.trace != nil {
+		s.cfg.trace(s.addr, true, h, len(payload))
+	}
 	s.out = b[:0]
 	s.stats.PacketsOut++
 	if err := s.link.WritePacket(b); err != nil {

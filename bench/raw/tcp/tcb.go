@@ -164,9 +164,12 @@ func (c *tcb) sendControl(seq uint32, flags Flags) {
 	c.send(&h, nil)
 }
 
-// sendACK emits a pure ACK now and clears the pending-ACK state.
+// sendACK emits a pure ACK now and clears the pending-ACK state. Its
+// sequence number is SND.MAX, not SND.NXT: after a go-back-N rewind the
+// peer has already received up to SND.MAX and would find an older number
+// unacceptable and answer with an ACK of its own (an ACK war), as BSD notes.
 func (c *tcb) sendACK() {
-	c.sendControl(c.sndNxt, FlagACK)
+	c.sendControl(c.sndMax, FlagACK)
 	c.ackNow, c.ackPending, c.delAckAt = false, 0, time.Time{}
 }
 
@@ -219,7 +222,7 @@ func (c *tcb) closeApp(now time.Time, readToo bool) {
 // abort is the application's ABORT call (RFC 9293 §3.10.5): RST and close.
 func (c *tcb) abort(err error) {
 	if c.state.synchronized() || c.state == StateSynReceived {
-		c.sendControl(c.sndNxt, FlagRST|FlagACK)
+		c.sendControl(c.sndMax, FlagRST|FlagACK)
 	}
 	c.enterClosed(err)
 }

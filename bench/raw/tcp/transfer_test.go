@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/netip"
@@ -53,6 +54,29 @@ func exchange(t *testing.T, c *Conn, out []byte) []byte {
 // with profile prof in both directions and checks them by SHA-256.
 func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int) (a, b ConnStats, elapsed time.Duration) {
 	cfg := Config{MSL: time.Second}
+	var mu sync.Mutex
+	var ring []string
+	cfg.trace = func(local netip.Addr, out bool, h *Header, n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		dir := "<"
+		if out {
+			dir = ">"
+		}
+		ring = append(ring, fmt.Sprintf("%v %v %s %v len=%d", time.Now().UnixMilli()%1000000, local, dir, h, n))
+		if len(ring) > 400 {
+			ring = ring[100:]
+		}
+	}
+	defer func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, l := range ring {
+				t.Log(l)
+			}
+		}
+	}()
 	p, err := NewPair(prof, prof, seed, cfg)
 	require.NoError(t, err)
 	defer p.Close()
