@@ -123,8 +123,12 @@ func NewBBR(cfg Config) *BBR {
 		minPipe:     bbrMinPipePackets * c.MaxDatagramSize,
 		noPacing:    c.DisablePacing,
 		btlBw:       maxFilter{window: bbrBtlBwRounds},
-		rng:         0x9e3779b97f4a7c15 * (bbrSeed.Add(1) + 1),
 	}
+	seed := c.Seed
+	if seed == 0 {
+		seed = bbrSeed.Add(1)
+	}
+	b.rng = 0x9e3779b97f4a7c15 * (seed | 1<<63)
 	b.cwnd = b.initialCwnd
 	b.enterStartup()
 	if c.RTT != nil && c.RTT.SmoothedRTT() > 0 {

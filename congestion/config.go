@@ -56,6 +56,10 @@ type Config struct {
 	PacingBurstPackets int
 	// DisablePacing makes TimeUntilSend always return the zero time.
 	DisablePacing bool
+	// Seed seeds BBR's random choice of PROBE_BW phases, for reproducible
+	// runs. Zero means a per-process counter (deterministic only by
+	// construction order).
+	Seed uint64
 }
 
 // Validate reports the first invalid field, naming it and its value.

@@ -61,8 +61,12 @@ func TestNoCongestionControlOverflowsQueue(t *testing.T) {
 // twoFlows runs a and b (b starting 5 s later) for 60 s and returns their
 // goodputs over the last 30 s and Jain's index of them.
 func twoFlows(t *testing.T, a, b string, link Link) (ga, gb, jain float64, res Result) {
+	return twoFlowsSeed(t, a, b, link, 7)
+}
+
+func twoFlowsSeed(t *testing.T, a, b string, link Link, seed int64) (ga, gb, jain float64, res Result) {
 	const d = 60 * time.Second
-	res = run(t, Scenario{Link: link, Duration: d, Seed: 7, Flows: []Flow{
+	res = run(t, Scenario{Link: link, Duration: d, Seed: seed, Flows: []Flow{
 		{Name: a + "#1", Controller: a}, {Name: b + "#2", Controller: b, Start: 5 * time.Second},
 	}})
 	ga, gb = res.Flows[0].Goodput(d/2, d), res.Flows[1].Goodput(d/2, d)
@@ -107,4 +111,39 @@ func TestRandomLossBBRKeepsRateNewRenoCollapses(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, got["bbr"], 0.85*0.95*1e7)
 	require.Less(t, got["reno"], 0.5*got["bbr"])
+}
+
+// The headline: 50 Mbit/s, 20 ms RTT, 5% random loss, no
+// congestion: kernel BBR keeps ~41 Mbit/s, skiff's target is ≥ 43 Mbit/s.
+func TestRandomLoss50Mbit(t *testing.T) {
+	link := Link{Bandwidth: 50_000_000, RTT: 20 * time.Millisecond, QueueBytes: 125_000, Loss: 0.05}
+	const d = 20 * time.Second
+	for _, cc := range []string{"bbr", "reno"} {
+		res := run(t, Scenario{Link: link, Flows: []Flow{{Name: cc, Controller: cc}}, Duration: d, Seed: 5})
+		g := res.Flows[0].Goodput(2*time.Second, d)
+		t.Logf("50 Mbit/s, 20 ms, 5%% loss, %s: goodput %.2f Mbit/s", cc, g/1e6)
+		if cc == "bbr" {
+			require.GreaterOrEqual(t, g, 43e6)
+		} else {
+			require.Less(t, g, 10e6)
+		}
+	}
+}
+
+// TestComparison prints reno, cubic, bbr and none side by side on the clean
+// 1-BDP link (goodput, queue loss, mean queueing delay).
+func TestComparison(t *testing.T) {
+	const d = 30 * time.Second
+	t.Logf("%-6s %10s %10s %12s %10s", "cc", "goodput", "queueloss", "queue delay", "max rtt")
+	for _, fl := range []Flow{
+		{Name: "reno", Controller: "reno"}, {Name: "cubic", Controller: "cubic"},
+		{Name: "bbr", Controller: "bbr"}, {Name: "none", Controller: "none", InitialWindowPackets: 128},
+	} {
+		res := run(t, Scenario{Link: tenMbit, Flows: []Flow{fl}, Duration: d, Seed: 1})
+		f := res.Flows[0]
+		// Mean RTT minus base RTT and the serialisation of one packet.
+		qd := f.MeanRTT - tenMbit.RTT - time.Duration(1200*8*float64(time.Second)/1e7)
+		t.Logf("%-6s %7.2f Mb/s %9.2f%% %12v %10v", fl.Name, f.Goodput(time.Second, d)/1e6,
+			100*res.QueueLossRate(), qd.Round(100*time.Microsecond), f.MaxRTT.Round(100*time.Microsecond))
+	}
 }

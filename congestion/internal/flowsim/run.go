@@ -184,7 +184,8 @@ func Run(sc Scenario) (Result, error) {
 	}
 	for i, fl := range sc.Flows {
 		fs := &flowState{buf: make([]byte, sc.PacketSize)}
-		cfg := congestion.Config{MaxDatagramSize: sc.PacketSize, RTT: &fs.rtt, InitialWindowPackets: fl.InitialWindowPackets}
+		cfg := congestion.Config{MaxDatagramSize: sc.PacketSize, RTT: &fs.rtt, InitialWindowPackets: fl.InitialWindowPackets,
+			Seed: uint64(sc.Seed)*1000 + uint64(i) + 1}
 		if sc.Tracer != nil {
 			cfg.Tracer = func(e congestion.Event) { sc.Tracer(i, e) }
 		}
