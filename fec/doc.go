@@ -39,6 +39,8 @@
 // MaxGroupDelay plus one packet time after it was sent, whatever the
 // traffic rate; for bulk traffic groups fill by size long before the
 // bound, and RS(k, m) keeps its full strength.
+// A caller that knows its send queue just ran dry may call Encoder.Flush
+// to close the open groups at once instead of waiting for the bound.
 //
 // The alternative is a sliding-window code (RFC 8681, e.g. random linear
 // codes over the last N source packets, a repair after every few packets).

@@ -135,6 +135,39 @@ func (e *Encoder) AddSource(now time.Time, pkt []byte) (SourceTag, error) {
 		return SourceTag{}, fmt.Errorf("%w: source packet %d bytes, max %d", ErrTooLarge, len(pkt), e.cfg.MaxPacketSize)
 	}
 	e.OnTimer(now)
+	tag := e.PeekTag()
+	e.add(now, pkt)
+	return tag, nil
+}
+
+// PeekTag returns the tag the next AddTagged (or AddSource, when no group
+// expires first) will file its packet under. It changes nothing. It serves
+// callers that must write the tag into a packet before the packet's final
+// bytes exist.
+func (e *Encoder) PeekTag() SourceTag {
+	if g := e.open[e.rr]; g != nil {
+		return SourceTag{GroupID: g.id, Index: uint8(g.n)}
+	}
+	return SourceTag{GroupID: e.nextID}
+}
+
+// AddTagged files pkt under tag, which must be PeekTag's answer (else an
+// error wrapping ErrInconsistent, and nothing is filed). Unlike AddSource
+// it closes no expired group first, so the tag cannot change between
+// PeekTag and AddTagged; the run loop's OnTimer closes them. A group that
+// reaches k packets closes at once.
+func (e *Encoder) AddTagged(now time.Time, tag SourceTag, pkt []byte) error {
+	if len(pkt) > e.cfg.MaxPacketSize {
+		return fmt.Errorf("%w: source packet %d bytes, max %d", ErrTooLarge, len(pkt), e.cfg.MaxPacketSize)
+	}
+	if want := e.PeekTag(); tag != want {
+		return fmt.Errorf("%w: tag group %d index %d, next is group %d index %d", ErrInconsistent, tag.GroupID, tag.Index, want.GroupID, want.Index)
+	}
+	e.add(now, pkt)
+	return nil
+}
+
+func (e *Encoder) add(now time.Time, pkt []byte) {
 	slot := e.rr
 	e.rr++
 	if e.rr == len(e.open) {
@@ -145,11 +178,10 @@ func (e *Encoder) AddSource(now time.Time, pkt []byte) (SourceTag, error) {
 		g = e.newGroup(now)
 		e.open[slot] = g
 	}
-	idx := g.n
-	buf := g.data[idx][:LengthPrefixSize+len(pkt)]
+	buf := g.data[g.n][:LengthPrefixSize+len(pkt)]
 	binary.BigEndian.PutUint16(buf, uint16(len(pkt)))
 	copy(buf[LengthPrefixSize:], pkt)
-	g.data[idx] = buf
+	g.data[g.n] = buf
 	g.n++
 	g.maxLen = max(g.maxLen, len(pkt))
 	e.stats.SourcePackets++
@@ -157,7 +189,6 @@ func (e *Encoder) AddSource(now time.Time, pkt []byte) (SourceTag, error) {
 	if g.n == e.cfg.K {
 		e.close(slot, false)
 	}
-	return SourceTag{GroupID: g.id, Index: uint8(idx)}, nil
 }
 
 func (e *Encoder) newGroup(now time.Time) *egroup {

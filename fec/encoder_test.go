@@ -266,3 +266,22 @@ func TestEncoderSteadyStateAllocs(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(50, group), "scheme %v", s)
 	}
 }
+
+func TestPeekTagAndAddTagged(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{K: 2, M: 1, Interleave: 2, FirstGroupID: 5})
+	require.NoError(t, err)
+	want := []SourceTag{{5, 0}, {6, 0}, {5, 1}, {6, 1}, {7, 0}}
+	for i, w := range want {
+		require.Equal(t, w, e.PeekTag(), "packet %d", i)
+		require.ErrorIs(t, e.AddTagged(t0, SourceTag{GroupID: 99}, []byte{1}), ErrInconsistent)
+		require.NoError(t, e.AddTagged(t0, w, []byte{byte(i)}))
+	}
+	// An expired group is not closed by AddTagged, so the peeked tag holds.
+	tag := e.PeekTag()
+	require.NoError(t, e.AddTagged(t0.Add(time.Hour), tag, []byte{9}))
+	require.Equal(t, SourceTag{GroupID: 8, Index: 0}, tag)
+	require.Equal(t, SourceTag{GroupID: 7, Index: 1}, e.PeekTag())
+	require.Equal(t, 2, e.PendingRepairs(), "groups 5 and 6 closed full")
+	e.OnTimer(t0.Add(time.Hour))
+	require.Equal(t, 4, e.PendingRepairs(), "groups 7 and 8 closed by delay")
+}
