@@ -26,6 +26,9 @@ func (c *tcb) handleSegment(now time.Time, h *Header, payload []byte) {
 	if !c.acceptable(h.Seq, segLen) {
 		if h.Flags&FlagRST == 0 {
 			c.sendACK()
+			if c.state == StateTimeWait && h.Flags&FlagFIN != 0 {
+				c.enterTimeWait(now) // a retransmitted FIN: our last ACK was lost
+			}
 		}
 		return
 	}
