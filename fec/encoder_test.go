@@ -283,5 +283,7 @@ func TestPeekTagAndAddTagged(t *testing.T) {
 	require.Equal(t, SourceTag{GroupID: 7, Index: 1}, e.PeekTag())
 	require.Equal(t, 2, e.PendingRepairs(), "groups 5 and 6 closed full")
 	e.OnTimer(t0.Add(time.Hour))
-	require.Equal(t, 4, e.PendingRepairs(), "groups 7 and 8 closed by delay")
+	require.Equal(t, 3, e.PendingRepairs(), "group 7 closed by delay; 8 opened at t0+1h")
+	e.OnTimer(t0.Add(time.Hour + DefaultMaxGroupDelay))
+	require.Equal(t, 4, e.PendingRepairs())
 }
