@@ -3,6 +3,7 @@ package netns
 import (
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +19,7 @@ import (
 type TUN struct {
 	f    *os.File
 	name string
+	once sync.Once
 }
 
 // OpenTUN creates a TUN interface named name in the namespace (not yet up,
@@ -63,5 +65,9 @@ func (t *TUN) Write(p []byte) (int, error) { return t.f.Write(p) }
 // SetReadDeadline sets the deadline for pending and future Reads.
 func (t *TUN) SetReadDeadline(d time.Time) error { return t.f.SetReadDeadline(d) }
 
-// Close detaches from and destroys the interface.
-func (t *TUN) Close() error { return t.f.Close() }
+// Close detaches from and destroys the interface. It is idempotent.
+func (t *TUN) Close() error {
+	var err error
+	t.once.Do(func() { err = t.f.Close() })
+	return err
+}
