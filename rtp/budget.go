@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"math"
 	"time"
 
 	"github.com/skiffnet/skiff/congestion"
@@ -29,10 +30,12 @@ func (FixedRate) OnReceiverReport(time.Time, float64, time.Duration) {}
 // LossBasedRate is a target bitrate driven by RTCP receiver reports, as in
 // the loss-based half of Google Congestion Control
 // (draft-ietf-rmcat-gcc-02 §6): above 10% loss the rate drops by half the
-// loss fraction, below 2% it grows by 8% per report, in between it holds.
+// loss fraction, below 2% it grows by 5% per second since the previous
+// report, in between it holds.
 // Create with NewLossBasedRate. Not safe for concurrent use.
 type LossBasedRate struct {
 	rate, min, max float64
+	last           time.Time
 }
 
 // NewLossBasedRate returns a budget starting at initial and kept within
@@ -45,20 +48,26 @@ func NewLossBasedRate(initial, min, max congestion.Bandwidth) *LossBasedRate {
 func (l *LossBasedRate) Rate(time.Time) congestion.Bandwidth { return congestion.Bandwidth(l.rate) }
 
 // OnReceiverReport applies the GCC loss rule.
-func (l *LossBasedRate) OnReceiverReport(_ time.Time, loss float64, _ time.Duration) {
+func (l *LossBasedRate) OnReceiverReport(now time.Time, loss float64, _ time.Duration) {
 	switch {
 	case loss > 0.10:
 		l.rate *= 1 - 0.5*loss
-	case loss < 0.02:
-		l.rate *= 1.08
+	case loss < 0.02 && !l.last.IsZero():
+		l.rate *= math.Pow(1.05, min(now.Sub(l.last).Seconds(), 2))
 	}
+	l.last = now
 	if l.rate < l.min {
 		l.rate = l.min
 	}
 	if l.max > 0 && l.rate > l.max {
 		l.rate = l.max
 	}
+	if debugRate != nil {
+		debugRate(now, loss, l.rate)
+	}
 }
+
+var debugRate func(now time.Time, loss, rate float64)
 
 // ControllerBudget derives a rate from a congestion.Controller: its pacing
 // rate when it paces, otherwise its window per smoothed round trip. The

@@ -15,8 +15,9 @@ type missingPacket struct {
 }
 
 // nackTracker finds gaps in the media sequence and schedules NACKs (RFC
-// 4585 generic NACK): a gap is NACKed after reorderWait, then again every
-// srtt + 4·rttvar until repaired, too old, or maxRetries NACKs went out.
+// 4585 generic NACK): a gap is NACKed after reorderWait, once more after
+// repeat (feedback can be lost too; the sender ignores a NACK it answered
+// within half a round trip), then every srtt + 4·rttvar until repaired, too old, or maxRetries NACKs went out.
 // Its RTT estimate (RFC 6298 smoothing) is sampled from the time between a
 // packet's single NACK and its RTX repair. Not safe for concurrent use.
 type nackTracker struct {
@@ -27,14 +28,24 @@ type nackTracker struct {
 	maxMissing  int
 	maxRetries  int
 	reorderWait time.Duration
+	repeat      time.Duration
 
 	srtt, rttvar time.Duration
 	haveRTT      bool
 }
 
-func newNACKTracker(initialRTT, reorderWait time.Duration, maxRetries, maxMissing int) *nackTracker {
-	return &nackTracker{missing: make(map[int64]*missingPacket), maxMissing: maxMissing,
+func newNACKTracker(initialRTT, reorderWait, repeat time.Duration, maxRetries, maxMissing int) *nackTracker {
+	return &nackTracker{missing: make(map[int64]*missingPacket), maxMissing: maxMissing, repeat: repeat,
 		maxRetries: maxRetries, reorderWait: reorderWait, srtt: initialRTT, rttvar: initialRTT / 2}
+}
+
+// prime starts the sequence at first, before any packet is recorded, so
+// that a gap up to the first packet received is detected.
+func (n *nackTracker) prime(first uint16) {
+	if n.started {
+		return
+	}
+	n.started, n.highest = true, n.unwrap.Unwrap(first-1)
 }
 
 // onPacket records media sequence number seq arriving at now; rtx says it
@@ -113,7 +124,11 @@ func (n *nackTracker) due(now time.Time, maxAge time.Duration, dst []uint16) []u
 		dst = append(dst, uint16(s))
 		m.sent++
 		m.lastNACK = now
-		m.next = now.Add(n.retryInterval())
+		if m.sent == 1 && n.repeat > 0 {
+			m.next = now.Add(n.repeat) // quick second NACK in case the first is lost
+		} else {
+			m.next = now.Add(n.retryInterval())
+		}
 	}
 	return dst
 }

@@ -31,6 +31,9 @@ type ReceiverConfig struct {
 	InitialRTT time.Duration
 	// ReorderWait delays the first NACK of a gap (default 0: at once).
 	ReorderWait time.Duration
+	// NACKRepeat is the delay of the second NACK of a gap, sent in case
+	// the first was lost (default 10 ms; negative: no early repeat).
+	NACKRepeat time.Duration
 	// MaxNACKRetries bounds the NACKs per missing packet (default 10).
 	MaxNACKRetries int
 	// MaxMissing bounds the tracked gaps (default 1000).
@@ -57,6 +60,9 @@ func (c *ReceiverConfig) setDefaults() {
 	}
 	if c.InitialRTT == 0 {
 		c.InitialRTT = 100 * time.Millisecond
+	}
+	if c.NACKRepeat == 0 {
+		c.NACKRepeat = 10 * time.Millisecond
 	}
 	if c.MaxNACKRetries == 0 {
 		c.MaxNACKRetries = 10
@@ -141,7 +147,7 @@ type frameStatus struct {
 func NewReceiver(cfg ReceiverConfig) *Receiver {
 	cfg.setDefaults()
 	return &Receiver{cfg: cfg, frames: make(map[int64]*inFrame),
-		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.MaxNACKRetries, cfg.MaxMissing)}
+		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.NACKRepeat, cfg.MaxNACKRetries, cfg.MaxMissing)}
 }
 
 // Config returns the configuration with defaults applied.
@@ -202,9 +208,6 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 	if !rtx {
 		r.rtcp.OnPacket(now, p.SequenceNumber, p.Timestamp)
 	}
-	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, rtx); repaired {
-		r.stats.Repaired++
-	}
 	r.stats.Packets++
 
 	media := r.tsUnwrap.media(p.Timestamp, r.cfg.ClockRate)
@@ -214,6 +217,13 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 	num := r.frameUnwrap.Unwrap(d.Frame)
 	if !r.started {
 		r.started, r.nextEmit = true, num
+		// Packets of this frame before the first one seen are missing too.
+		if !rtx && d.Index > 0 {
+			r.nacks.prime(p.SequenceNumber - d.Index)
+		}
+	}
+	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, rtx); repaired {
+		r.stats.Repaired++
 	}
 	if num < r.nextEmit {
 		r.stats.LatePackets++
@@ -351,7 +361,12 @@ func (r *Receiver) missingDeadline(f *inFrame) (time.Time, bool) {
 	return r.playoutAt(next), true
 }
 
+var debugGiveUp func(r *Receiver, f *inFrame, undecodable bool)
+
 func (r *Receiver) giveUp(now time.Time, f *inFrame, undecodable bool) {
+	if debugGiveUp != nil {
+		debugGiveUp(r, f, undecodable)
+	}
 	k := &r.stats.Kinds[min(int(f.desc.Kind), 3)]
 	if undecodable {
 		k.Undecodable++

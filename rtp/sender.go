@@ -35,6 +35,17 @@ type SenderConfig struct {
 	// they can no longer arrive in time.
 	DisableDrop               bool
 	RetransmitIgnoresDeadline bool
+	// DuplicateRTXMinPriority: NACKed packets of frames at or above this
+	// priority are retransmitted twice, so one lost retransmission does
+	// not cost the frame (default PriorityP; 255 limits it to I frames).
+	DuplicateRTXMinPriority uint8
+	// TailProbeMinPriority: after the last packet of a frame at or above
+	// this priority, one RTX copy of it follows at once, so a lost tail is
+	// repaired without waiting for the next frame to reveal the gap
+	// (default PriorityP).
+	TailProbeMinPriority uint8
+	// NoTailProbe and NoDuplicateRTX turn those two protections off.
+	NoTailProbe, NoDuplicateRTX bool
 	// InitialRTT is assumed until an RTCP report gives a measurement
 	// (default 100 ms).
 	InitialRTT time.Duration
@@ -68,6 +79,12 @@ func (c *SenderConfig) setDefaults() {
 	if c.RetransmitMinPriority == 0 {
 		c.RetransmitMinPriority = PriorityP
 	}
+	if c.DuplicateRTXMinPriority == 0 {
+		c.DuplicateRTXMinPriority = PriorityP
+	}
+	if c.TailProbeMinPriority == 0 {
+		c.TailProbeMinPriority = PriorityP
+	}
 	if c.InitialRTT == 0 {
 		c.InitialRTT = 100 * time.Millisecond
 	}
@@ -87,16 +104,18 @@ type KindStats struct {
 
 // SenderStats are the Sender's counters. Kinds is indexed by Kind.
 type SenderStats struct {
-	Kinds              [4]KindStats
-	Packets            uint64 // media packets sent (first transmissions)
-	Bytes              uint64
-	Retransmitted      uint64 // RTX packets sent
-	RetransmitRefused  uint64 // NACKed packets not resent (priority, deadline, unknown)
-	NACKed             uint64
-	KeyFrameRequests   uint64
-	ReceiverLoss       float64 // last reported fraction lost
-	ReceiverJitter     time.Duration
-	ReceiverCumulative int32
+	Kinds                 [4]KindStats
+	Packets               uint64 // media packets sent (first transmissions)
+	Bytes                 uint64
+	Retransmitted         uint64 // RTX packets sent (tail probes included)
+	TailProbes            uint64
+	RetransmitRefused     uint64 // NACKed packets not resent: too late or no longer held
+	RetransmitLowPriority uint64 // NACKed packets not resent: priority too low
+	NACKed                uint64
+	KeyFrameRequests      uint64
+	ReceiverLoss          float64 // last reported fraction lost
+	ReceiverJitter        time.Duration
+	ReceiverCumulative    int32
 }
 
 func (s *SenderStats) kind(k Kind) *KindStats { return &s.Kinds[min(int(k), len(s.Kinds)-1)] }
@@ -270,6 +289,11 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 	s.hist.put(sentPacket{valid: true, seq: seqOf(pkt), pkt: pkt, priority: f.priority, deadline: f.deadline, lastSent: now})
 	if f.next == len(f.ends) {
 		s.queue = s.queue[1:]
+		if !s.cfg.NoTailProbe && f.priority >= s.cfg.TailProbeMinPriority {
+			s.rtxQueue = append(s.rtxQueue, seqOf(pkt))
+			s.rtxBytes += len(pkt) + rtxOverhead
+			s.stats.TailProbes++
+		}
 	}
 	s.stats.Packets++
 	s.stats.Bytes += uint64(len(pkt))
@@ -306,8 +330,11 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 		s.stats.NACKed++
 		e := s.hist.get(seq)
 		switch {
-		case e == nil, e.priority < s.cfg.RetransmitMinPriority:
+		case e == nil:
 			s.stats.RetransmitRefused++
+			continue
+		case e.priority < s.cfg.RetransmitMinPriority:
+			s.stats.RetransmitLowPriority++
 			continue
 		case now.Sub(e.lastSent) < s.srtt/2:
 			continue // already answered a NACK for it this round trip
@@ -318,6 +345,9 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 				wait = time.Duration(float64(s.rtxBytes+len(e.pkt)) / rate * float64(time.Second))
 			}
 			if now.Add(wait + owd).After(e.deadline) {
+				if debugRefuse != nil {
+					debugRefuse(now, seq, e, wait, owd)
+				}
 				s.stats.RetransmitRefused++
 				continue
 			}
@@ -325,6 +355,10 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 		e.lastSent = now // reserve; Poll stamps the real send time
 		s.rtxQueue = append(s.rtxQueue, seq)
 		s.rtxBytes += len(e.pkt) + rtxOverhead
+		if !s.cfg.NoDuplicateRTX && e.priority >= s.cfg.DuplicateRTXMinPriority {
+			s.rtxQueue = append(s.rtxQueue, seq)
+			s.rtxBytes += len(e.pkt) + rtxOverhead
+		}
 	}
 }
 
@@ -387,3 +421,5 @@ func mediaToRTP(d time.Duration, clock uint32) uint32 {
 	rem := d % time.Second
 	return uint32(int64(secs)*int64(clock) + int64(rem)*int64(clock)/int64(time.Second))
 }
+
+var debugRefuse func(now time.Time, seq uint16, e *sentPacket, wait, owd time.Duration)

@@ -1,0 +1,237 @@
+package rtp
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/skiffnet/skiff/congestion"
+	"github.com/skiffnet/skiff/netem"
+)
+
+// streamSpec is a simulated 30 fps encoder: a GOP of one I frame then
+// B B P B B P ..., sizes I:P:B = 10:3:1 units. B frames reference the last
+// I/P frame; P frames the previous I/P. A key-frame request restarts the GOP.
+type streamSpec struct {
+	fps      int
+	gop      int
+	unit     int
+	duration time.Duration
+	deadline time.Duration
+}
+
+func (s streamSpec) bitrate() float64 {
+	// per GOP: 1 I, (gop-1)/3 P, the rest B.
+	p := (s.gop - 1) / 3
+	b := s.gop - 1 - p
+	bytes := (10 + 3*p + b) * s.unit
+	return float64(bytes*8) * float64(s.fps) / float64(s.gop)
+}
+
+type sentFrame struct {
+	kind    Kind
+	capture time.Time
+}
+
+type kindResult struct {
+	sent, delivered, late int
+	latency               []time.Duration // capture → completion
+}
+
+type streamResult struct {
+	kinds   [4]kindResult
+	latency []time.Duration // all delivered frames, capture → completion
+	playout []time.Duration // capture → emission
+	sess    SessionStats
+	rcv     SessionStats
+	pipe    netem.Stats
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+func (r *streamResult) String() string {
+	out := ""
+	for _, k := range []Kind{KindI, KindP, KindB} {
+		kr := r.kinds[k]
+		out += fmt.Sprintf("%s: %d/%d delivered (%.1f%%), late %d, latency p50 %v p99 %v\n", k, kr.delivered, kr.sent,
+			100*float64(kr.delivered)/float64(max(kr.sent, 1)), kr.late, pct(kr.latency, .5), pct(kr.latency, .99))
+	}
+	out += fmt.Sprintf("all: latency p50 %v p99 %v max %v; playout p50 %v p99 %v", pct(r.latency, .5), pct(r.latency, .99),
+		pct(r.latency, 1), pct(r.playout, .5), pct(r.playout, .99))
+	return out
+}
+
+// runStream runs spec from host A to host B over netem with the given
+// profiles (A→B, B→A) and configs, in the caller's synctest bubble.
+func runStream(t *testing.T, seed int64, spec streamSpec, ab, ba netem.Profile, scfg SenderConfig, rcfg ReceiverConfig) *streamResult {
+	t.Helper()
+	nw := netem.NewNetwork(seed)
+	defer nw.Close()
+	link, err := nw.Link("10.0.0.1", "10.0.0.2", ab, ba)
+	require.NoError(t, err)
+	ca, err := nw.ListenPacket("10.0.0.1:5004")
+	require.NoError(t, err)
+	cb, err := nw.ListenPacket("10.0.0.2:5004")
+	require.NoError(t, err)
+	scfg.SSRC = 0x1000
+	a, err := NewSession(SessionConfig{Conn: ca, Peer: cb.LocalAddr(), Sender: scfg, Seed: seed, SessionBandwidth: congestion.Bandwidth(spec.bitrate())})
+	require.NoError(t, err)
+	b, err := NewSession(SessionConfig{Conn: cb, Peer: ca.LocalAddr(), Sender: SenderConfig{SSRC: 0x2000}, Receiver: rcfg, Seed: seed + 1, FrameBuffer: 1024})
+	require.NoError(t, err)
+
+	res := &streamResult{}
+	var mu sync.Mutex
+	sent := map[uint64]sentFrame{} // by wire-independent capture index (media timestamp)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for f := range b.Frames() {
+			mu.Lock()
+			idx := uint64((f.Timestamp + time.Millisecond) * time.Duration(spec.fps) / time.Second)
+			sf, ok := sent[idx]
+			mu.Unlock()
+			if !ok {
+				continue
+			}
+			lat := f.CompletedAt.Sub(sf.capture)
+			kr := &res.kinds[sf.kind]
+			kr.delivered++
+			kr.latency = append(kr.latency, lat)
+			res.latency = append(res.latency, lat)
+			res.playout = append(res.playout, f.PlayoutAt.Sub(sf.capture))
+			// 1 ms tolerance: media times are rounded to the 90 kHz clock.
+			if spec.deadline > 0 && f.PlayoutAt.Sub(sf.capture) > spec.deadline+time.Millisecond {
+				kr.late++
+				t.Logf("late frame %d (%v): playout %v after capture", idx, sf.kind, f.PlayoutAt.Sub(sf.capture))
+			}
+		}
+	}()
+
+	frameDur := time.Second / time.Duration(spec.fps)
+	n := int(spec.duration / frameDur)
+	start := time.Now()
+	var lastRef, lastID FrameID
+	pos := 0
+	for i := range n {
+		select {
+		case <-a.KeyFrameRequests():
+			// Like real encoders, honour key-frame requests at most once
+			// a second.
+			if pos >= spec.fps {
+				pos = 0
+			}
+		default:
+		}
+		f := Frame{Timestamp: time.Duration(i) * frameDur}
+		switch {
+		case pos%spec.gop == 0:
+			f.Kind, f.Payload = KindI, make([]byte, 10*spec.unit)
+		case pos%spec.gop%3 == 0:
+			f.Kind, f.Payload, f.DependsOn = KindP, make([]byte, 3*spec.unit), lastRef
+		default:
+			f.Kind, f.Payload, f.DependsOn = KindB, make([]byte, spec.unit), lastRef
+		}
+		pos++
+		capture := start.Add(time.Duration(i) * frameDur)
+		time.Sleep(time.Until(capture))
+		if spec.deadline > 0 {
+			f.Deadline = capture.Add(spec.deadline)
+		}
+		mu.Lock()
+		sent[uint64(i)] = sentFrame{kind: f.Kind, capture: capture}
+		mu.Unlock()
+		res.kinds[f.Kind].sent++
+		id, err := a.Send(f)
+		require.NoError(t, err)
+		lastID = id
+		if f.Kind != KindB {
+			lastRef = id
+		}
+	}
+	_ = lastID
+	time.Sleep(2 * time.Second) // drain
+	res.sess = a.Stats()
+	res.rcv = b.Stats()
+	res.pipe = link.AToB().Stats()
+	require.NoError(t, a.Close())
+	require.NoError(t, b.Close())
+	wg.Wait()
+	return res
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// 5% random loss both ways, 40 ms RTT, 150 ms deadline.
+func TestStreamRandomLoss(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 150 * time.Millisecond}
+		prof := netem.Profile{Delay: 20 * time.Millisecond, Loss: 0.05}
+		res := runStream(t, 1, spec, prof, prof,
+			SenderConfig{Budget: NewLossBasedRate(2500*congestion.KbitPerSecond, 300*congestion.KbitPerSecond, 4*congestion.MbitPerSecond)},
+			ReceiverConfig{PlayoutDelay: 130 * time.Millisecond, InitialRTT: 40 * time.Millisecond})
+		t.Logf("5%% loss, RTT 40 ms, deadline 150 ms, %.0f kbit/s:\n%s", spec.bitrate()/1000, res)
+		t.Logf("sender %+v", res.sess.Sender)
+		t.Logf("receiver %+v", res.rcv.Receiver)
+		require.Equal(t, res.kinds[KindI].sent, res.kinds[KindI].delivered, "every I frame")
+		require.GreaterOrEqual(t, float64(res.kinds[KindP].delivered), 0.99*float64(res.kinds[KindP].sent), "≥ 99%% of P frames")
+		for _, k := range []Kind{KindI, KindP, KindB} {
+			require.Zero(t, res.kinds[k].late, "no %s frame played out late", k)
+		}
+	})
+}
+
+// The bottleneck carries less than the stream: the priority-aware sender
+// drops B, then P, keeps I and bounded latency; the reliable baseline (no
+// drops, unbounded retransmission, receiver waits for every frame) on the
+// same seed sees its latency grow.
+func TestStreamBottleneck(t *testing.T) {
+	spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 500 * time.Millisecond}
+	ab := netem.Profile{Delay: 20 * time.Millisecond, Bandwidth: 400_000, QueueBytes: 20_000}
+	ba := netem.Profile{Delay: 20 * time.Millisecond}
+	budget := func() Budget {
+		return NewLossBasedRate(700*congestion.KbitPerSecond, 100*congestion.KbitPerSecond, 3*congestion.MbitPerSecond)
+	}
+	var media, reliable *streamResult
+	synctest.Test(t, func(t *testing.T) {
+		media = runStream(t, 2, spec, ab, ba, SenderConfig{Budget: budget()},
+			// Playout origin = fastest transit: 20 ms delay + 24 ms to
+			// serialise one packet at 400 kbit/s.
+			ReceiverConfig{PlayoutDelay: spec.deadline - 50*time.Millisecond, InitialRTT: 40 * time.Millisecond})
+	})
+	synctest.Test(t, func(t *testing.T) {
+		reliable = runStream(t, 2, spec, ab, ba,
+			SenderConfig{Budget: budget(), DisableDrop: true, RetransmitIgnoresDeadline: true, RetransmitMinPriority: 1},
+			ReceiverConfig{EmitOnComplete: true, MaxNACKRetries: 1000, InitialRTT: 40 * time.Millisecond})
+	})
+	t.Logf("bottleneck 400 kbit/s < stream %.0f kbit/s, deadline 500 ms\npriority-aware:\n%s\nsender %+v", spec.bitrate()/1000, media, media.sess.Sender.Kinds)
+	t.Logf("reliable baseline:\n%s", reliable)
+	rate := func(r *streamResult, k Kind) float64 {
+		return float64(r.kinds[k].delivered) / float64(max(r.kinds[k].sent, 1))
+	}
+	require.Equal(t, media.kinds[KindI].sent, media.kinds[KindI].delivered, "every I frame arrives")
+	require.Greater(t, rate(media, KindP), rate(media, KindB), "B frames go first")
+	for _, k := range []Kind{KindI, KindP, KindB} {
+		require.Zero(t, media.kinds[k].late, "no %s frame played out late", k)
+	}
+	require.LessOrEqual(t, pct(media.latency, .99), spec.deadline)
+	// The baseline's latency grows: its last frames wait far longer than
+	// its first, and far longer than the deadline.
+	n := len(reliable.latency)
+	require.Greater(t, n, 10)
+	require.Greater(t, pct(reliable.latency[n*3/4:], .5), 4*pct(reliable.latency[:n/4], .5))
+	require.Greater(t, pct(reliable.latency, .99), 4*spec.deadline)
+}
