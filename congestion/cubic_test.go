@@ -88,3 +88,21 @@ func TestCubicRetransmissionTimeout(t *testing.T) {
 	c.OnRetransmissionTimeout(d.now)
 	require.Equal(t, int(cw*cubicBeta), c.SlowStartThreshold(), "held on a repeated RTO")
 }
+
+func TestCubicTracer(t *testing.T) {
+	var events []Event
+	c := NewCubic(Config{MaxDatagramSize: mss, Tracer: func(e Event) { events = append(events, e) }})
+	d := newDriver(c)
+	d.round(time.Second)
+	require.Len(t, events, 10)
+	d.fill()
+	d.lose(d.pending[0])
+	last := events[len(events)-1]
+	require.Equal(t, "recovery", last.State)
+	require.Equal(t, 14*mss, last.CWND) // 20 × 0.7
+	require.Equal(t, 14*mss, last.SSThresh)
+	require.Equal(t, 19*mss, last.BytesInFlight)
+	n := len(events)
+	d.lose(d.pending[0]) // no change, no event
+	require.Len(t, events, n)
+}

@@ -182,6 +182,7 @@ func Run(sc Scenario) (Result, error) {
 		rev.Close()
 		return Result{}, err
 	}
+	mu.Lock() // timers may fire (Start 0) before fs.timer is assigned
 	for i, fl := range sc.Flows {
 		fs := &flowState{buf: make([]byte, sc.PacketSize)}
 		cfg := congestion.Config{MaxDatagramSize: sc.PacketSize, RTT: &fs.rtt, InitialWindowPackets: fl.InitialWindowPackets,
@@ -191,6 +192,11 @@ func Run(sc Scenario) (Result, error) {
 		}
 		cc, err := congestion.New(fl.Controller, cfg)
 		if err != nil {
+			done = true
+			for _, fs := range flows[:i] {
+				fs.timer.Stop()
+			}
+			mu.Unlock()
 			fwd.Close()
 			rev.Close()
 			return Result{}, fmt.Errorf("flowsim: flow %d: %w", i, err)
@@ -214,6 +220,7 @@ func Run(sc Scenario) (Result, error) {
 			pump(fs, fwd, now)
 		})
 	}
+	mu.Unlock()
 	time.Sleep(sc.Duration)
 	mu.Lock()
 	done = true

@@ -21,7 +21,7 @@ type sentRec struct {
 
 // SenderStats counts what a Sender did.
 type SenderStats struct {
-	Sent, Retransmitted, DeclaredLost, SpuriousLosses, RTOs uint64
+	Sent, Retransmitted, DeclaredLost, RTOs uint64
 }
 
 // Sender is an always-backlogged bulk sender. Each packet carries one data
@@ -98,10 +98,7 @@ func (s *Sender) rec(pn uint64) *sentRec {
 func (s *Sender) OnAck(now time.Time, pn uint64) {
 	r := s.rec(pn)
 	if r == nil || r.state != outstanding {
-		if r != nil && r.state == lost {
-			s.Stats.SpuriousLosses++
-		}
-		return
+		return // unknown, duplicate, or already declared lost
 	}
 	r.state = acked
 	prior := s.flight
