@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"net"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -25,9 +26,15 @@ func testData(seed uint64, n int) []byte {
 	return b
 }
 
+// halfCloser is a net.Conn with CloseWrite (*Conn, *net.TCPConn).
+type halfCloser interface {
+	net.Conn
+	CloseWrite() error
+}
+
 // exchange writes out on c (then half-closes) while reading everything the
 // peer sends until EOF; it returns what it read.
-func exchange(t *testing.T, c *Conn, out []byte) []byte {
+func exchange(t *testing.T, c halfCloser, out []byte) []byte {
 	var wg sync.WaitGroup
 	var werr error
 	wg.Add(1)
