@@ -109,7 +109,23 @@ type BBR struct {
 	trace tracePoint
 }
 
-var _ Controller = (*BBR)(nil)
+var (
+	_ Controller         = (*BBR)(nil)
+	_ AppLimitedNotifier = (*BBR)(nil)
+)
+
+// AppLimitedNotifier is implemented by controllers that model delivery
+// rate (BBR). An owner calls OnAppLimited, through a type assertion, when it
+// had window and pacing budget to send but no data: samples taken until the
+// current flight is delivered are then marked application-limited and do
+// not lower the bandwidth estimate. Controllers that do not implement it
+// detect application-limited periods themselves (NewReno, Cubic).
+type AppLimitedNotifier interface {
+	OnAppLimited(bytesInFlight int)
+}
+
+// OnAppLimited implements AppLimitedNotifier.
+func (b *BBR) OnAppLimited(bytesInFlight int) { b.sampler.markAppLimited(bytesInFlight) }
 
 // NewBBR returns a BBR controller in STARTUP with cwnd equal to the initial
 // window. cfg should have passed Validate; out-of-range fields are replaced

@@ -24,6 +24,7 @@ type linkSim struct {
 	acks     []simAck
 	drop     func() bool
 	acked    int
+	manual   bool // the test sends; run only delivers acks
 }
 
 type simAck struct {
@@ -40,7 +41,7 @@ func (s *linkSim) run(d time.Duration, each func()) {
 	end := s.now.Add(d)
 	for s.now.Before(end) {
 		next := end
-		if s.c.CanSend(s.flight) {
+		if !s.manual && s.c.CanSend(s.flight) {
 			at := s.c.TimeUntilSend(s.flight)
 			if !at.After(s.now) {
 				s.send()
@@ -246,4 +247,27 @@ func TestBBRRetransmissionTimeout(t *testing.T) {
 	s.run(time.Second, nil) // acks of packets sent after the RTO restore cwnd
 	require.False(t, b.InRecovery())
 	require.GreaterOrEqual(t, b.CongestionWindow(), prior-4*mss)
+}
+
+func TestBBRAppLimitedKeepsEstimate(t *testing.T) {
+	for _, notify := range []bool{true, false} {
+		b := newTestBBR(nil)
+		s := newLinkSim(b, 10e6, 40*time.Millisecond)
+		s.run(2*time.Second, nil)
+		full := b.BandwidthEstimate()
+		// Then the application offers one packet per 10 ms (0.8 Mbit/s).
+		s.manual = true
+		for i := 0; i < 300; i++ {
+			if notify {
+				b.OnAppLimited(s.flight)
+			}
+			s.send()
+			s.run(10*time.Millisecond, nil)
+		}
+		if notify {
+			require.InEpsilon(t, float64(full), float64(b.BandwidthEstimate()), 0.05, "app-limited samples ignored")
+		} else {
+			require.Less(t, float64(b.BandwidthEstimate()), 0.5*float64(full), "estimate decays without the hint")
+		}
+	}
 }

@@ -7,7 +7,10 @@
 // Controllers: NewReno (RFC 5681/6582), Cubic (RFC 9438), BBR (the v1
 // model, skiff's default, with a guard against heavy loss into a standing
 // queue) and Fixed (no congestion control, unfair, for experiments). New
-// builds one by name. Pacer is the token bucket they share.
+// builds one by name. Pacer is the token bucket they share. Owners that
+// know when they ran out of data call OnAppLimited on controllers that
+// implement AppLimitedNotifier (BBR), so idle periods do not lower the
+// bandwidth estimate.
 //
 // What this package owns: cwnd, ssthresh, recovery state, bandwidth and
 // min-RTT models, pacing rate and next-send time, trace events.
