@@ -82,34 +82,66 @@ type Pair struct {
 	Close func() error
 }
 
-// Transports returns every transport of the comparison, in table order.
+// Transports returns the default transports of the comparison, in table
+// order: skiff's four strategies, TCP — kernel TCP with bbr, cubic and reno
+// through the TUN link when this process may create network namespaces
+// (root on Linux), else the user-space TCP, labelled as such — and kcp-go in
+// three configurations.
 func Transports() []Transport {
+	out := skiffTransports()
+	kernel := kernelTCPTransports()
+	if len(kernel) > 0 && kernel[0].Available() == nil {
+		out = append(out, kernel...)
+	} else {
+		out = append(out, newUserTCPTransport())
+	}
+	return append(out, kcpTransports()...)
+}
+
+// AllTransports returns every transport that can be selected by name,
+// available here or not.
+func AllTransports() []Transport {
+	out := skiffTransports()
+	out = append(out, kernelTCPTransports()...)
+	out = append(out, newUserTCPTransport())
+	return append(out, kcpTransports()...)
+}
+
+func skiffTransports() []Transport {
 	return []Transport{
 		newSkiffTransport("skiff-rto"),
 		newSkiffTransport("skiff-nack"),
 		newSkiffTransport("skiff-fec-rs"),
 		newSkiffTransport("skiff-fec-xor"),
-		newTCPTransport(),
-		newKCPTransport(kcpDefault),
-		newKCPTransport(kcpTurbo),
-		newKCPTransport(kcpFEC),
 	}
 }
 
+func kcpTransports() []Transport {
+	return []Transport{newKCPTransport(kcpDefault), newKCPTransport(kcpTurbo), newKCPTransport(kcpFEC)}
+}
+
 // SelectTransports returns the transports named in a comma-separated list
-// ("skiff-rto,kcp-turbo"; "all" or "" for all; "skiff" and "kcp" select their
-// families).
+// ("skiff-rto,kcp-turbo"; "" or "default" for the default set, "all" for
+// every known transport; "skiff", "kcp" and "tcp" select a family: for "tcp"
+// the default TCP of this machine).
 func SelectTransports(list string) ([]Transport, error) {
-	all := Transports()
 	names := splitList(list)
-	if len(names) == 0 || (len(names) == 1 && names[0] == "all") {
+	if len(names) == 0 || (len(names) == 1 && names[0] == "default") {
+		return Transports(), nil
+	}
+	all := AllTransports()
+	if len(names) == 1 && names[0] == "all" {
 		return all, nil
 	}
 	var out []Transport
 	seen := map[string]bool{}
 	for _, n := range names {
 		found := false
-		for _, t := range all {
+		cands := all
+		if n == "tcp" {
+			cands = Transports()
+		}
+		for _, t := range cands {
 			if t.Name() == n || strings.HasPrefix(t.Name(), n+"-") {
 				if !seen[t.Name()] {
 					out = append(out, t)

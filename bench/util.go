@@ -1,6 +1,10 @@
 package bench
 
-import "sync"
+import (
+	"os"
+	"strings"
+	"sync"
+)
 
 // onceErr returns a function that calls f the first time and returns its
 // error every time.
@@ -12,3 +16,12 @@ func onceErr(f func() error) func() error {
 		return err
 	}
 }
+
+// readFile returns a small file's content, trimmed.
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return strings.TrimSpace(string(b)), err
+}
+
+// splitFields splits on white space.
+func splitFields(s string) []string { return strings.Fields(s) }

@@ -1,0 +1,142 @@
+//go:build skiffsession
+
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/skiffnet/skiff"
+)
+
+// skiffTransport runs a skiff session over the emulated link's packet conns
+// with one recovery strategy and the default congestion control. Messages
+// of the realtime workload are sent ReliableUnordered: every message is
+// recovered, none waits for an earlier one.
+type skiffTransport struct {
+	name     string
+	recovery skiff.Recovery
+	fec      string // "rs" or "xor" for RecoveryFEC
+}
+
+func newSkiffTransport(name string) *skiffTransport {
+	t := &skiffTransport{name: name}
+	switch strings.TrimPrefix(name, "skiff-") {
+	case "nack":
+		t.recovery = skiff.RecoveryNACK
+	case "fec-rs":
+		t.recovery, t.fec = skiff.RecoveryFEC, "rs"
+	case "fec-xor":
+		t.recovery, t.fec = skiff.RecoveryFEC, "xor"
+	default:
+		t.recovery = skiff.RecoveryRTO
+	}
+	return t
+}
+
+func (t *skiffTransport) Name() string { return t.name }
+
+func (t *skiffTransport) Description() string {
+	switch t.recovery {
+	case skiff.RecoveryNACK:
+		return "skiff session, receiver-driven NACK recovery, default congestion control"
+	case skiff.RecoveryFEC:
+		if t.fec == "xor" {
+			return "skiff session, FEC (XOR, k+1) with ARQ fallback, default congestion control"
+		}
+		return "skiff session, FEC (Reed-Solomon, default k+m) with ARQ fallback, default congestion control"
+	}
+	return "skiff session, timed RTO recovery, default congestion control"
+}
+
+func (t *skiffTransport) config(tracer func(e any)) (*skiff.Config, error) {
+	cfg := &skiff.Config{Recovery: t.recovery}
+	if t.recovery == skiff.RecoveryFEC {
+		fc, err := skiffFECConfig(t.fec)
+		if err != nil {
+			return nil, err
+		}
+		cfg.FEC = fc
+	}
+	return cfg, nil
+}
+
+func (t *skiffTransport) Available() error {
+	if t.recovery == skiff.RecoveryFEC {
+		if _, err := skiffFECConfig(t.fec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *skiffTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, error) {
+	cfg, err := t.config(nil)
+	if err != nil {
+		return nil, err
+	}
+	ml, err := newMemLink(spec)
+	if err != nil {
+		return nil, err
+	}
+	srvCfg := *cfg
+	ln, err := skiff.Listen(ml.server, &srvCfg)
+	if err != nil {
+		ml.Close()
+		return nil, fmt.Errorf("bench: skiff listen: %w", err)
+	}
+	type accepted struct {
+		s   *skiff.Session
+		err error
+	}
+	acc := make(chan accepted, 1)
+	go func() {
+		s, err := ln.AcceptSession(ctx)
+		acc <- accepted{s, err}
+	}()
+	cliCfg := *cfg
+	cliCfg.CongestionTracer = spec.Tracer
+	cli, err := skiff.Dial(ctx, ml.client, ml.server.LocalAddr(), &cliCfg)
+	if err != nil {
+		ln.Close()
+		<-acc
+		ml.Close()
+		return nil, fmt.Errorf("bench: skiff dial: %w", err)
+	}
+	a := <-acc
+	if a.err != nil {
+		cli.Abort()
+		ln.Close()
+		ml.Close()
+		return nil, fmt.Errorf("bench: skiff accept: %w", a.err)
+	}
+	srv := a.s
+	closeAll := func() error {
+		return errors.Join(cli.Abort(), srv.Abort(), ln.Close(), ml.Close())
+	}
+	return &Pair{
+		Client:         &skiffEndpoint{s: cli},
+		Server:         &skiffEndpoint{s: srv},
+		Link:           ml,
+		PacketOverhead: udpIPHeader,
+		Close:          onceErr(closeAll),
+	}, nil
+}
+
+// skiffEndpoint is a skiff session as an Endpoint.
+type skiffEndpoint struct{ s *skiff.Session }
+
+func (e *skiffEndpoint) Read(p []byte) (int, error)  { return e.s.Read(p) }
+func (e *skiffEndpoint) Write(p []byte) (int, error) { return e.s.Write(p) }
+func (e *skiffEndpoint) SendMessage(p []byte) error  { return e.s.SendMessage(p, skiff.ReliableUnordered) }
+func (e *skiffEndpoint) ReceiveMessage(ctx context.Context) ([]byte, error) {
+	return e.s.ReceiveMessage(ctx)
+}
+
+// skiffFECConfig returns the Config.FEC value selecting the scheme, or an
+// ErrUnavailable error while the fec package does not register a strategy.
+func skiffFECConfig(scheme string) (any, error) {
+	return nil, fmt.Errorf("%w: skiff's FEC strategy is not registered yet", ErrUnavailable)
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package bench
+
+// kernelTCPTransports is empty off Linux: the TUN link needs Linux.
+func kernelTCPTransports() []Transport { return nil }
