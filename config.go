@@ -1,0 +1,181 @@
+package skiff
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/skiffnet/skiff/congestion"
+	"github.com/skiffnet/skiff/rudp"
+)
+
+// Recovery selects how a session recovers lost packets.
+type Recovery int
+
+// Recovery strategies.
+const (
+	// RecoveryRTO: sender-driven timed retransmission with fast retransmit
+	// and tail-loss probes (the default).
+	RecoveryRTO Recovery = iota
+	// RecoveryNACK: receiver-driven negative acknowledgements; the sender's
+	// timer remains as a last resort.
+	RecoveryNACK
+	// RecoveryFEC: forward error correction with an ARQ fallback.
+	RecoveryFEC
+)
+
+// String returns "rto", "nack" or "fec".
+func (r Recovery) String() string {
+	switch r {
+	case RecoveryRTO:
+		return "rto"
+	case RecoveryNACK:
+		return "nack"
+	case RecoveryFEC:
+		return "fec"
+	}
+	return fmt.Sprintf("Recovery(%d)", int(r))
+}
+
+// Defaults for zero Config fields.
+const (
+	DefaultMTU               = 1200
+	DefaultSendBufferSize    = 2 << 20
+	DefaultReceiveBufferSize = 2 << 20
+	DefaultMaxMessageSize    = 4 << 20
+	DefaultKeepAlive         = 5 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultAcceptBacklog     = 128
+	MinMTU                   = 256
+	MaxMTU                   = 65000
+)
+
+// StrategyFactory builds a recovery strategy for one session; it lets a
+// package outside the root (fec) plug in without the session knowing it.
+type StrategyFactory func(env rudp.Env, cfg *Config) (rudp.Strategy, error)
+
+// fecFactory is installed by RegisterFEC.
+var fecFactory StrategyFactory
+
+// RegisterFEC installs the constructor used for RecoveryFEC. The fec
+// package (or a program) calls it once at init; until then RecoveryFEC
+// fails with ErrNotImplemented.
+func RegisterFEC(f StrategyFactory) { fecFactory = f }
+
+// Config configures sessions and listeners. A nil *Config means all
+// defaults; zero fields take the Default* values. Config is read when a
+// session or listener is created and not retained by reference; do not
+// modify it concurrently with Dial/Listen.
+type Config struct {
+	// Recovery selects the loss-recovery strategy (default RecoveryRTO).
+	Recovery Recovery
+	// Congestion names the controller: "bbr" (default), "reno", "cubic",
+	// "none".
+	Congestion string
+	// CongestionTracer, if set, receives the controller's window events on
+	// the session's goroutine; it must not block.
+	CongestionTracer congestion.Tracer
+	// MTU is the largest datagram sent, in bytes (default 1200).
+	MTU int
+	// SendBufferSize bounds bytes queued by Write/SendMessage and not yet
+	// sent (default 2 MiB).
+	SendBufferSize int
+	// ReceiveBufferSize is the flow-control window in bytes: reordered
+	// plus unread data the receiver holds (default 2 MiB).
+	ReceiveBufferSize int
+	// MaxMessageSize bounds one message (default 4 MiB).
+	MaxMessageSize int
+	// KeepAlive is the interval of heartbeats on an idle session (default
+	// 5 s; negative disables).
+	KeepAlive time.Duration
+	// IdleTimeout closes a session that received nothing for this long
+	// (default 30 s).
+	IdleTimeout time.Duration
+	// HandshakeTimeout bounds Dial's handshake and the cookie lifetime
+	// (default 10 s).
+	HandshakeTimeout time.Duration
+	// AcceptBacklog bounds established sessions waiting for Accept
+	// (default 128).
+	AcceptBacklog int
+	// MinRTO and MaxRTO bound the retransmission timeout (defaults 200 ms
+	// and 60 s).
+	MinRTO, MaxRTO time.Duration
+	// NackRetries bounds how often the receiver NACKs one packet before
+	// leaving it to the sender's timer (RecoveryNACK; default 8).
+	NackRetries int
+	// FEC holds the FEC strategy's options; its type is defined by the fec
+	// package (RecoveryFEC only).
+	FEC any
+}
+
+// withDefaults returns a validated copy with defaults filled in.
+func (c *Config) withDefaults() (Config, error) {
+	var n Config
+	if c != nil {
+		n = *c
+	}
+	if n.MTU == 0 {
+		n.MTU = DefaultMTU
+	}
+	if n.SendBufferSize == 0 {
+		n.SendBufferSize = DefaultSendBufferSize
+	}
+	if n.ReceiveBufferSize == 0 {
+		n.ReceiveBufferSize = DefaultReceiveBufferSize
+	}
+	if n.MaxMessageSize == 0 {
+		n.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if n.KeepAlive == 0 {
+		n.KeepAlive = DefaultKeepAlive
+	}
+	if n.IdleTimeout == 0 {
+		n.IdleTimeout = DefaultIdleTimeout
+	}
+	if n.HandshakeTimeout == 0 {
+		n.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if n.AcceptBacklog == 0 {
+		n.AcceptBacklog = DefaultAcceptBacklog
+	}
+	bad := func(field string, v any, why string) (Config, error) {
+		return Config{}, fmt.Errorf("%w: %s %v %s", ErrInvalidConfig, field, v, why)
+	}
+	switch {
+	case n.Recovery < RecoveryRTO || n.Recovery > RecoveryFEC:
+		return bad("Recovery", int(n.Recovery), "is not a Recovery constant")
+	case n.MTU < MinMTU || n.MTU > MaxMTU:
+		return bad("MTU", n.MTU, fmt.Sprintf("out of [%d, %d]", MinMTU, MaxMTU))
+	case n.SendBufferSize < 0:
+		return bad("SendBufferSize", n.SendBufferSize, "is negative")
+	case n.ReceiveBufferSize < 4*n.MTU:
+		return bad("ReceiveBufferSize", n.ReceiveBufferSize, fmt.Sprintf("below 4 MTU (%d)", 4*n.MTU))
+	case n.MaxMessageSize < 0:
+		return bad("MaxMessageSize", n.MaxMessageSize, "is negative")
+	case n.IdleTimeout < 0:
+		return bad("IdleTimeout", n.IdleTimeout, "is negative")
+	case n.HandshakeTimeout < 0:
+		return bad("HandshakeTimeout", n.HandshakeTimeout, "is negative")
+	case n.AcceptBacklog < 0:
+		return bad("AcceptBacklog", n.AcceptBacklog, "is negative")
+	case n.MinRTO < 0 || n.MaxRTO < 0 || (n.MaxRTO > 0 && n.MinRTO > n.MaxRTO):
+		return bad("MinRTO/MaxRTO", fmt.Sprintf("%v/%v", n.MinRTO, n.MaxRTO), "invalid")
+	case n.NackRetries < 0:
+		return bad("NackRetries", n.NackRetries, "is negative")
+	}
+	if frags := (n.MaxMessageSize + n.maxPayload(0) - 1) / n.maxPayload(0); frags > 0xFFFF {
+		return bad("MaxMessageSize", n.MaxMessageSize, fmt.Sprintf("needs %d fragments at MTU %d (max 65535)", frags, n.MTU))
+	}
+	if _, err := congestion.New(n.Congestion, congestion.Config{MaxDatagramSize: n.MTU}); err != nil {
+		return Config{}, fmt.Errorf("%w: Congestion: %w", ErrInvalidConfig, err)
+	}
+	if n.Recovery == RecoveryFEC && fecFactory == nil {
+		return Config{}, fmt.Errorf("%w: RecoveryFEC (import the fec package to register it)", ErrNotImplemented)
+	}
+	return n, nil
+}
+
+// maxPayload is the data bytes one packet carries.
+func (c *Config) maxPayload(strategyOverhead int) int {
+	return c.MTU - rudp.Overhead - rudp.DataFrameHeaderSize - strategyOverhead
+}

@@ -1,0 +1,211 @@
+package skiff
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/skiffnet/skiff/congestion"
+	"github.com/skiffnet/skiff/rudp"
+)
+
+// connState is the lifecycle of a session.
+type connState int
+
+const (
+	stateHandshake connState = iota // client: hello sent, waiting for accept
+	stateOpen                       // established
+	stateLinger                     // both FINs exchanged; absorbing late packets
+	stateDone
+)
+
+// conn is a session's protocol state: buffers, estimators, congestion
+// control and the recovery strategy. It is owned by the run loop
+// goroutine (run); nothing else touches it, except rxPool (shared) and
+// the immutable fields. It implements rudp.Env for the strategy.
+type conn struct {
+	s     *Session
+	cfg   *Config
+	tr    *transport
+	id    uint64
+	epoch time.Time
+	now   time.Time
+	state connState
+
+	remote netip.AddrPort
+
+	hist  rudp.SentHistory
+	sb    rudp.SendBuffer
+	rb    rudp.RecvBuffer
+	rp    rudp.ReceivedPackets
+	rtt   rudp.RTTEstimator
+	cc    congestion.Controller
+	strat rudp.Strategy
+
+	txPool, rxPool *bufPool
+	maxPayload     int
+	capacity       int // receive window in packets
+
+	peerMaxSeq uint64 // the peer's flow-control limit (exclusive)
+	advMaxSeq  uint64 // the limit we advertised
+	useqNext   uint64 // next unreliable sequence number to send
+
+	// Receive side of messages.
+	msgBuf      []byte // reliable message being reassembled (in order)
+	msgActive   bool
+	ureasm      unreliableReassembly
+	lastSeqUseq uint64 // newest unreliable-sequenced message delivered (+1)
+
+	// Acknowledgement scheduling.
+	ackEliciting int       // ack-eliciting packets not yet acknowledged
+	ackDeadline  time.Time // when a delayed ack must go
+	ackNow       bool
+	lastEcho     uint32 // newest peer timestamp sampled for RTT
+
+	lastRecv   time.Time
+	lastSend   time.Time // any ack-eliciting transmission
+	probe      bool      // send an ack-eliciting packet even if cwnd is full
+	pacingWait time.Time
+	blocked    bool // flow-control blocked with data waiting
+
+	// Close.
+	finSeq      uint64
+	finQueued   bool
+	remoteFin   bool
+	lingerUntil time.Time
+	closeErr    error
+
+	// Handshake.
+	helloTS    uint32 // server: the client's hello timestamp, echoed in accept
+	cookie     []byte
+	hsStart    time.Time
+	hsNext     time.Time
+	hsInterval time.Duration
+
+	st      Stats
+	scratch []byte
+	pkt     rudp.Packet // decode target
+	out     rudp.Packet // encode scratch
+}
+
+var _ rudp.Env = (*conn)(nil)
+
+func newConn(s *Session, now time.Time) (*conn, error) {
+	cfg := &s.cfg
+	c := &conn{
+		s:      s,
+		cfg:    cfg,
+		tr:     s.tr,
+		id:     s.connID,
+		epoch:  now,
+		now:    now,
+		remote: s.remote,
+		rxPool: poolFor(2048),
+		txPool: poolFor(2048),
+	}
+	c.rtt = rudp.RTTEstimator{MinRTO: cfg.MinRTO, MaxRTO: cfg.MaxRTO}
+	var err error
+	switch cfg.Recovery {
+	case RecoveryRTO:
+		c.strat = rudp.NewTimed(c, rudp.DefaultMaxAckDelay)
+	case RecoveryNACK:
+		c.strat = rudp.NewNACK(c, rudp.DefaultMaxAckDelay, cfg.NackRetries)
+	case RecoveryFEC:
+		if fecFactory == nil {
+			return nil, fmt.Errorf("%w: RecoveryFEC", ErrNotImplemented)
+		}
+		c.strat, err = fecFactory(c, cfg)
+		if err != nil {
+			return nil, err
+		}
+	}
+	c.maxPayload = cfg.maxPayload(c.strat.Overhead())
+	if c.maxPayload > c.txPool.size {
+		c.txPool, c.rxPool = poolFor(c.maxPayload), poolFor(max(c.maxPayload, 2048))
+	}
+	c.capacity = max(cfg.ReceiveBufferSize/c.maxPayload, 4)
+	c.rb.Capacity = c.capacity
+	c.advMaxSeq = uint64(c.capacity)
+	c.sb.Release = c.txPool.put
+	c.cc, err = congestion.New(cfg.Congestion, congestion.Config{
+		MaxDatagramSize: cfg.MTU,
+		RTT:             &c.rtt,
+		Tracer:          cfg.CongestionTracer,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	c.scratch = make([]byte, 0, cfg.MTU+64)
+	return c, nil
+}
+
+func randomConnID() (uint64, error) {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, err
+		}
+		if id := binary.BigEndian.Uint64(b[:]); id != 0 {
+			return id, nil
+		}
+	}
+}
+
+// timestamp is now on this side's microsecond wire clock.
+func (c *conn) timestamp() uint32 {
+	return uint32(c.now.Sub(c.epoch) / time.Microsecond)
+}
+
+// --- rudp.Env ---
+
+func (c *conn) RTT() *rudp.RTTEstimator        { return &c.rtt }
+func (c *conn) History() *rudp.SentHistory     { return &c.hist }
+func (c *conn) SendBuffer() *rudp.SendBuffer   { return &c.sb }
+func (c *conn) RecvCum() uint64                { return c.rb.Cum() }
+func (c *conn) QueueRetransmit(seq uint64) bool { return c.sb.QueueRetransmit(seq) }
+func (c *conn) SendProbe()                     { c.probe = true }
+func (c *conn) RequestAck()                    { c.ackNow = true }
+
+func (c *conn) DeclareLost(now time.Time, p *rudp.SentPacket, retransmit bool) {
+	prior := c.hist.BytesInFlight()
+	if c.hist.MarkLost(p) {
+		c.st.PacketsLost++
+		c.cc.OnCongestionEvent(now, p.PN, p.Size, prior)
+	}
+	if retransmit && p.HasSeq {
+		if f := c.sb.Get(p.Seq); f != nil && f.LastPN == p.PN {
+			c.sb.QueueRetransmit(p.Seq)
+		}
+	}
+}
+
+func (c *conn) RetransmissionTimeout(now time.Time) {
+	c.st.RetransmissionTimeouts++
+	c.cc.OnRetransmissionTimeout(now)
+}
+
+func (c *conn) SendRepair(now time.Time, payload []byte) error {
+	if rudp.Overhead+len(payload) > c.cfg.MTU {
+		return fmt.Errorf("skiff: repair payload of %d bytes exceeds the MTU %d", len(payload), c.cfg.MTU)
+	}
+	c.out = rudp.Packet{Header: c.header(rudp.TypeRepair), Repair: payload}
+	c.sendPacket(&c.out, true, false, 0)
+	return nil
+}
+
+func (c *conn) InjectData(now time.Time, pn uint32, frame []byte) error {
+	var d rudp.DataFrame
+	if _, err := d.Unmarshal(frame); err != nil {
+		return err
+	}
+	pn64 := c.unwrapRecvPN(pn)
+	if c.rp.Add(pn64, now, 0) != rudp.PacketNew {
+		return nil
+	}
+	c.st.RecoveredByFEC++
+	c.ackEliciting++
+	c.onData(pn64, &d, nil, frame)
+	return nil
+}

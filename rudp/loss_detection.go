@@ -1,0 +1,180 @@
+package rudp
+
+import "time"
+
+// Loss-detection constants (RFC 9002 §6.1).
+const (
+	// PacketThreshold: a packet is lost when this many later packets were
+	// acknowledged (the equivalent of TCP's three duplicate acks).
+	PacketThreshold = 3
+	// DefaultMaxAckDelay is how long a receiver may delay an ack.
+	DefaultMaxAckDelay = 10 * time.Millisecond
+)
+
+// Outstanding reports whether transmission p still matters: it is in
+// flight, or it is the newest transmission of a reliable frame that is
+// neither acknowledged nor queued for retransmission (its retransmission
+// timer is still running).
+func Outstanding(sb *SendBuffer, p *SentPacket) bool {
+	if p.Acked {
+		return false
+	}
+	if p.InFlight {
+		return true
+	}
+	if !p.HasSeq {
+		return false
+	}
+	f := sb.Get(p.Seq)
+	return f != nil && !f.Acked && !f.Queued && f.LastPN == p.PN
+}
+
+// PruneHistory drops finished transmissions from the front of h.
+func PruneHistory(h *SentHistory, sb *SendBuffer) {
+	h.Prune(func(p *SentPacket) bool { return !Outstanding(sb, p) })
+}
+
+// senderTimers is the sender machinery both ARQ strategies share: loss
+// detection by packet and time thresholds (RFC 9002 §6.1), the
+// retransmission timer with exponential backoff (RFC 6298 §5) and the
+// tail-loss probe (RFC 8985 §7). It is a pure state machine over an Env.
+type senderTimers struct {
+	env Env
+	// packetThreshold enables packet-threshold loss detection when > 0.
+	packetThreshold uint64
+	// retransmitOnLoss: detected losses queue their frames at once (timed
+	// RTO); false: they only leave the flight (NACK waits for the receiver).
+	retransmitOnLoss bool
+	// rtoExtraBackoff makes the retransmission timer a last resort (NACK).
+	rtoExtraBackoff int
+	maxAckDelay     time.Duration
+
+	backoff   int
+	probes    int
+	lossTime  time.Time
+	lastSent  time.Time // last ack-eliciting transmission
+	probeLeft bool      // a tail-loss probe may be sent before the RTO
+}
+
+func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
+	if p.AckEliciting {
+		s.lastSent = now
+	}
+}
+
+func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
+	if largestNewlyAcked || newData {
+		s.backoff, s.probes = 0, 0
+	}
+	s.detectLosses(now)
+}
+
+// lossDelay is 9/8·max(SRTT, latest RTT), at least the granularity.
+func (s *senderTimers) lossDelay() time.Duration {
+	r := s.env.RTT()
+	return max(9*max(r.SmoothedOrInitial(), r.LatestRTT())/8, Granularity)
+}
+
+func (s *senderTimers) detectLosses(now time.Time) {
+	h := s.env.History()
+	s.lossTime = time.Time{}
+	largest, ok := h.LargestAcked()
+	if !ok {
+		return
+	}
+	delay := s.lossDelay()
+	for pn := h.Base(); pn < largest; pn++ {
+		p := h.Get(pn)
+		if p == nil || !p.InFlight || p.Acked {
+			continue
+		}
+		if (s.packetThreshold > 0 && largest-pn >= s.packetThreshold) || !p.Time.Add(delay).After(now) {
+			s.env.DeclareLost(now, p, s.retransmitOnLoss)
+			continue
+		}
+		if t := p.Time.Add(delay); s.lossTime.IsZero() || t.Before(s.lossTime) {
+			s.lossTime = t
+		}
+	}
+	PruneHistory(h, s.env.SendBuffer())
+}
+
+// oldest returns the oldest outstanding transmission, pruning finished ones.
+func (s *senderTimers) oldest() *SentPacket {
+	h := s.env.History()
+	PruneHistory(h, s.env.SendBuffer())
+	if h.Len() == 0 {
+		return nil
+	}
+	return h.Get(h.Base())
+}
+
+func (s *senderTimers) rtoDeadline() time.Time {
+	p := s.oldest()
+	if p == nil {
+		return time.Time{}
+	}
+	return p.Time.Add(s.env.RTT().BackedOff(s.backoff + s.rtoExtraBackoff))
+}
+
+func (s *senderTimers) ptoDeadline() time.Time {
+	if s.probes > 0 || s.lastSent.IsZero() || s.oldest() == nil {
+		return time.Time{}
+	}
+	return s.lastSent.Add(s.env.RTT().PTO(s.maxAckDelay))
+}
+
+func (s *senderTimers) nextTimeout() time.Time {
+	t := s.rtoDeadline()
+	if pto := s.ptoDeadline(); !pto.IsZero() && (t.IsZero() || pto.Before(t)) {
+		t = pto
+	}
+	if !s.lossTime.IsZero() && (t.IsZero() || s.lossTime.Before(t)) {
+		t = s.lossTime
+	}
+	return t
+}
+
+func (s *senderTimers) onTimeout(now time.Time) {
+	if !s.lossTime.IsZero() && !now.Before(s.lossTime) {
+		s.detectLosses(now)
+		return
+	}
+	if rto := s.rtoDeadline(); !rto.IsZero() && !now.Before(rto) {
+		s.onRTO(now)
+		return
+	}
+	if pto := s.ptoDeadline(); !pto.IsZero() && !now.Before(pto) {
+		s.probes++
+		if f := s.env.SendBuffer().NewestUnacked(); f != nil {
+			s.env.QueueRetransmit(f.Seq)
+		}
+		s.env.SendProbe()
+	}
+}
+
+// onRTO retransmits every outstanding transmission whose timer expired
+// (per-packet timers, one deadline) and backs off.
+func (s *senderTimers) onRTO(now time.Time) {
+	h, sb := s.env.History(), s.env.SendBuffer()
+	rto := s.env.RTT().BackedOff(s.backoff + s.rtoExtraBackoff)
+	for pn := h.Base(); pn < h.NextPN(); pn++ {
+		p := h.Get(pn)
+		if p.Time.Add(rto).After(now) {
+			break
+		}
+		if !Outstanding(sb, p) {
+			continue
+		}
+		if p.InFlight {
+			s.env.DeclareLost(now, p, true)
+		} else {
+			s.env.QueueRetransmit(p.Seq)
+		}
+	}
+	s.backoff++
+	s.probes = 0
+	s.env.RetransmissionTimeout(now)
+	s.env.SendProbe()
+	PruneHistory(h, sb)
+}

@@ -1,0 +1,134 @@
+package rudp
+
+import "time"
+
+// NACK is the receiver-driven strategy. The receiver keeps a NackList:
+// a gap in the reliable sequence numbers seen at t1 is reported in the
+// next ack once t1 + RTTVAR has passed, and again every RTO while missing,
+// at most MaxReports times; arrivals (retransmitted ones included) leave the
+// list at once. The sender retransmits exactly the NACKed frames, once per
+// NACK: a frame already retransmitted less than one SRTT ago is not sent
+// again for a duplicate report. Acknowledgements still release the send
+// buffer and drive congestion control; a packet not acknowledged 9/8 RTT
+// after a later one was leaves the flight (a congestion signal) without
+// being retransmitted. The retransmission timer (at twice the RTO) and the
+// tail-loss probe remain as the last resort for tail loss, dead links and
+// sequence numbers the receiver gave up on.
+//
+// Create it with NewNACK; it is not safe for concurrent use.
+type NACK struct {
+	env  Env
+	t    senderTimers
+	list NackList
+
+	// Stats for tests and tracing.
+	nacksReceived, nacksAnswered, nacksIgnored uint64
+}
+
+var _ Strategy = (*NACK)(nil)
+
+// NewNACK returns a NACK strategy acting on env; maxReports bounds the
+// reports per missing packet (0: DefaultNackRetries).
+func NewNACK(env Env, maxAckDelay time.Duration, maxReports int) *NACK {
+	if maxAckDelay <= 0 {
+		maxAckDelay = DefaultMaxAckDelay
+	}
+	return &NACK{
+		env:  env,
+		t:    senderTimers{env: env, retransmitOnLoss: false, rtoExtraBackoff: 1, maxAckDelay: maxAckDelay},
+		list: NackList{MaxReports: maxReports},
+	}
+}
+
+// Name returns "nack".
+func (*NACK) Name() string { return "nack" }
+
+// Overhead returns 0.
+func (*NACK) Overhead() int { return 0 }
+
+// TagSource never tags.
+func (*NACK) TagSource(time.Time, uint64) (FECTag, bool) { return FECTag{}, false }
+
+// OnPacketSent notes the send time for the tail-loss probe.
+func (s *NACK) OnPacketSent(now time.Time, p *SentPacket, _ []byte) { s.t.onPacketSent(now, p) }
+
+// OnAckReceived answers the ack's NACK ranges and runs time-threshold
+// loss detection (without retransmission).
+func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, newData bool) {
+	sb, h := s.env.SendBuffer(), s.env.History()
+	srtt := s.env.RTT().SmoothedOrInitial()
+	ref := sb.Next()
+	for i := 0; i < ack.NumNacks; i++ {
+		n := ack.Nacks[i]
+		first := UnwrapPN(ref, n.First)
+		for seq := first; seq < first+uint64(n.Count); seq++ {
+			s.nacksReceived++
+			f := sb.Get(seq)
+			if f == nil || f.Acked || f.Queued {
+				continue
+			}
+			// Once per NACK: a frame retransmitted within the last SRTT has
+			// an answer on its way.
+			if f.Transmissions > 1 && now.Sub(f.LastSent) < srtt {
+				s.nacksIgnored++
+				continue
+			}
+			s.nacksAnswered++
+			if p := h.Get(f.LastPN); p != nil && p.InFlight {
+				s.env.DeclareLost(now, p, true)
+			} else {
+				s.env.QueueRetransmit(seq)
+			}
+		}
+	}
+	s.t.onAck(now, largestNewlyAcked, newData)
+}
+
+// OnDataReceived updates the loss list with reliable arrivals.
+func (s *NACK) OnDataReceived(now time.Time, _ uint64, kind FrameKind, seq uint64, _ *FECTag, _ []byte) {
+	if kind.Reliable() {
+		s.list.OnReceived(now, seq, s.env.RecvCum())
+	}
+}
+
+// OnRepairReceived does nothing.
+func (*NACK) OnRepairReceived(time.Time, uint64, []byte) {}
+
+func (s *NACK) reorderAllowance() time.Duration {
+	return max(s.env.RTT().RTTVar(), Granularity)
+}
+
+// AppendFeedback adds the due NACKs.
+func (s *NACK) AppendFeedback(now time.Time, ack *AckFrame) {
+	s.list.Fill(now, ack, s.reorderAllowance(), s.env.RTT().RTO())
+}
+
+// NextTimeout returns the earliest of the sender's timers and the next
+// NACK due.
+func (s *NACK) NextTimeout() time.Time {
+	t := s.t.nextTimeout()
+	if d := s.list.NextDue(s.reorderAllowance(), s.env.RTT().RTO()); !d.IsZero() && (t.IsZero() || d.Before(t)) {
+		t = d
+	}
+	return t
+}
+
+// OnTimeout sends due NACKs and handles the sender's timers.
+func (s *NACK) OnTimeout(now time.Time) {
+	if d := s.list.NextDue(s.reorderAllowance(), s.env.RTT().RTO()); !d.IsZero() && !now.Before(d) {
+		s.env.RequestAck()
+	}
+	if t := s.t.nextTimeout(); !t.IsZero() && !now.Before(t) {
+		s.t.onTimeout(now)
+	}
+}
+
+// NackStats reports NACKed sequence numbers received by the sender, how
+// many were answered with a retransmission and how many were ignored as
+// duplicate reports within an RTT.
+func (s *NACK) NackStats() (received, answered, ignored uint64) {
+	return s.nacksReceived, s.nacksAnswered, s.nacksIgnored
+}
+
+// LossList exposes the receiver's loss list (for tests).
+func (s *NACK) LossList() *NackList { return &s.list }

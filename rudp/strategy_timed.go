@@ -1,0 +1,58 @@
+package rudp
+
+import "time"
+
+// Timed is the timed-RTO strategy: the sender detects losses from the
+// acknowledgement ranges (a hole passed by 3 later packets, or older than
+// 9/8 RTT: fast retransmit), retransmits on a per-packet timer with
+// exponential backoff, and sends a tail-loss probe so the last packets of a
+// burst are not left waiting for a full RTO. The receiver sends no
+// feedback beyond acknowledgements.
+//
+// Create it with NewTimed; it is not safe for concurrent use.
+type Timed struct {
+	t senderTimers
+}
+
+var _ Strategy = (*Timed)(nil)
+
+// NewTimed returns a timed-RTO strategy acting on env. maxAckDelay is the
+// peer's ack delay bound (0: DefaultMaxAckDelay).
+func NewTimed(env Env, maxAckDelay time.Duration) *Timed {
+	if maxAckDelay <= 0 {
+		maxAckDelay = DefaultMaxAckDelay
+	}
+	return &Timed{t: senderTimers{env: env, packetThreshold: PacketThreshold, retransmitOnLoss: true, maxAckDelay: maxAckDelay}}
+}
+
+// Name returns "rto".
+func (*Timed) Name() string { return "rto" }
+
+// Overhead returns 0.
+func (*Timed) Overhead() int { return 0 }
+
+// TagSource never tags.
+func (*Timed) TagSource(time.Time, uint64) (FECTag, bool) { return FECTag{}, false }
+
+// OnPacketSent notes the send time for the tail-loss probe.
+func (s *Timed) OnPacketSent(now time.Time, p *SentPacket, _ []byte) { s.t.onPacketSent(now, p) }
+
+// OnAckReceived runs loss detection.
+func (s *Timed) OnAckReceived(now time.Time, _ *AckFrame, largestNewlyAcked, newData bool) {
+	s.t.onAck(now, largestNewlyAcked, newData)
+}
+
+// OnDataReceived does nothing.
+func (*Timed) OnDataReceived(time.Time, uint64, FrameKind, uint64, *FECTag, []byte) {}
+
+// OnRepairReceived does nothing.
+func (*Timed) OnRepairReceived(time.Time, uint64, []byte) {}
+
+// AppendFeedback adds nothing.
+func (*Timed) AppendFeedback(time.Time, *AckFrame) {}
+
+// NextTimeout returns the loss, probe or retransmission deadline.
+func (s *Timed) NextTimeout() time.Time { return s.t.nextTimeout() }
+
+// OnTimeout handles the expired timer.
+func (s *Timed) OnTimeout(now time.Time) { s.t.onTimeout(now) }

@@ -1,0 +1,473 @@
+package skiff
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/skiffnet/skiff/rudp"
+)
+
+// Delivery selects the service SendMessage gives a message.
+type Delivery int
+
+// Delivery modes.
+const (
+	// ReliableOrdered messages all arrive, in the order sent.
+	ReliableOrdered Delivery = iota
+	// ReliableUnordered messages all arrive, each as soon as it is complete.
+	ReliableUnordered
+	// UnreliableSequenced messages may be lost; one older than a message
+	// already delivered is dropped.
+	UnreliableSequenced
+	// Unreliable messages may be lost or arrive in any order.
+	Unreliable
+)
+
+func (d Delivery) kind() (rudp.FrameKind, error) {
+	switch d {
+	case ReliableOrdered:
+		return rudp.KindReliableOrdered, nil
+	case ReliableUnordered:
+		return rudp.KindReliableUnordered, nil
+	case UnreliableSequenced:
+		return rudp.KindUnreliableSequenced, nil
+	case Unreliable:
+		return rudp.KindUnreliable, nil
+	}
+	return 0, fmt.Errorf("skiff: unknown Delivery %d", int(d))
+}
+
+// outItem is data queued by Write or SendMessage, cut into frames by the
+// run loop.
+type outItem struct {
+	kind rudp.FrameKind
+	data []byte
+	off  int // bytes already cut
+	frag int // fragments already cut
+}
+
+// Session is one reliable UDP session. It implements net.Conn as a
+// reliable ordered byte stream (Read, Write, deadlines) and offers
+// messages (SendMessage, ReceiveMessage) next to it. All methods are safe
+// for concurrent use. The protocol state is owned by one goroutine (the
+// run loop); the methods hand data to it through bounded buffers.
+type Session struct {
+	connID   uint64
+	tr       *transport
+	isClient bool
+	cfg      Config
+	local    net.Addr
+
+	c *conn // protocol state, owned by the run loop
+
+	in          chan inbound
+	wake        chan struct{} // cap 1: the application changed something
+	done        chan struct{} // closed when the run loop exited
+	established chan struct{} // closed when the handshake completed
+	flushed     chan struct{} // closed when a graceful close completed
+
+	mu          sync.Mutex
+	remote      netip.AddrPort
+	sendQ       []outItem
+	sendQBytes  int
+	recvChunks  [][]byte // stream data, pool buffers
+	recvOff     int      // offset into recvChunks[0]
+	recvBytes   int
+	msgs        [][]byte
+	msgBytes    int
+	remoteFin   bool // the peer finished its stream: Read returns EOF when drained
+	closeCalled bool // Close was called: the application is done
+	abortCalled bool
+	finished    bool  // the run loop ended
+	err         error // why the session ended (nil after a clean close)
+	stats       Stats
+	inDrops     uint64
+	readable    chan struct{} // cap 1
+	msgReady    chan struct{} // cap 1
+	writable    chan struct{} // cap 1
+	rd, wd      deadline
+	started     bool
+}
+
+var _ net.Conn = (*Session)(nil)
+
+func newSession(tr *transport, cfg *Config, id uint64, remote netip.AddrPort, client bool) (*Session, error) {
+	s := &Session{
+		connID:      id,
+		tr:          tr,
+		isClient:    client,
+		cfg:         *cfg,
+		local:       tr.pc.LocalAddr(),
+		in:          make(chan inbound, inboundQueue),
+		wake:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		established: make(chan struct{}),
+		flushed:     make(chan struct{}),
+		remote:      remote,
+		readable:    make(chan struct{}, 1),
+		msgReady:    make(chan struct{}, 1),
+		writable:    make(chan struct{}, 1),
+		rd:          makeDeadline(),
+		wd:          makeDeadline(),
+	}
+	c, err := newConn(s, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.c = c
+	return s, nil
+}
+
+// start launches the run loop.
+func (s *Session) start() {
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
+	go s.c.run()
+}
+
+// discard releases a session whose loop never started.
+func (s *Session) discard() {
+	s.rd.stop()
+	s.wd.stop()
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// LocalAddr returns the local socket address.
+func (s *Session) LocalAddr() net.Addr { return s.local }
+
+// RemoteAddr returns the peer's current address (it changes when the peer's
+// NAT rebinds).
+func (s *Session) RemoteAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return net.UDPAddrFromAddrPort(s.remote)
+}
+
+// ConnectionID returns the session's connection ID.
+func (s *Session) ConnectionID() uint64 { return s.connID }
+
+// SetDeadline sets the read and write deadlines.
+func (s *Session) SetDeadline(t time.Time) error {
+	s.rd.set(t)
+	s.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the deadline of Read and ReceiveMessage.
+func (s *Session) SetReadDeadline(t time.Time) error { s.rd.set(t); return nil }
+
+// SetWriteDeadline sets the deadline of Write and SendMessage.
+func (s *Session) SetWriteDeadline(t time.Time) error { s.wd.set(t); return nil }
+
+// readErrLocked returns the error Read reports when no data is buffered.
+func (s *Session) readErrLocked() error {
+	switch {
+	case s.closeCalled || s.abortCalled:
+		return fmt.Errorf("skiff: read: %w", ErrClosed)
+	case s.remoteFin:
+		return io.EOF
+	case s.finished:
+		if s.err != nil {
+			return s.err
+		}
+		return io.EOF
+	}
+	return nil
+}
+
+// Read reads stream data; it returns io.EOF after the peer closed and all
+// its data was read.
+func (s *Session) Read(b []byte) (int, error) {
+	for {
+		s.mu.Lock()
+		if s.closeCalled || s.abortCalled {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("skiff: read: %w", ErrClosed)
+		}
+		if isClosedChan(s.rd.wait()) {
+			s.mu.Unlock()
+			return 0, ErrDeadlineExceeded
+		}
+		if s.recvBytes > 0 {
+			n := s.readLocked(b)
+			more := s.recvBytes > 0
+			s.mu.Unlock()
+			if more {
+				signal(s.readable)
+			}
+			signal(s.wake) // the window may have opened
+			return n, nil
+		}
+		if len(b) == 0 {
+			s.mu.Unlock()
+			return 0, nil
+		}
+		if err := s.readErrLocked(); err != nil {
+			s.mu.Unlock()
+			signal(s.readable)
+			return 0, err
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.readable:
+		case <-s.rd.wait():
+		case <-s.done:
+		}
+	}
+}
+
+func (s *Session) readLocked(b []byte) int {
+	n := 0
+	for n < len(b) && len(s.recvChunks) > 0 {
+		c := s.recvChunks[0]
+		k := copy(b[n:], c[s.recvOff:])
+		n += k
+		s.recvOff += k
+		if s.recvOff == len(c) {
+			s.c.rxPool.put(c)
+			s.recvChunks[0] = nil
+			s.recvChunks = s.recvChunks[1:]
+			s.recvOff = 0
+		}
+	}
+	if len(s.recvChunks) == 0 {
+		s.recvChunks = s.recvChunks[:0:0]
+	}
+	s.recvBytes -= n
+	return n
+}
+
+// writeErrLocked returns why nothing more can be queued, or nil.
+func (s *Session) writeErrLocked() error {
+	switch {
+	case s.closeCalled || s.abortCalled:
+		return fmt.Errorf("skiff: write: %w", ErrClosed)
+	case s.finished:
+		if s.err != nil {
+			return s.err
+		}
+		return fmt.Errorf("skiff: write: %w", ErrClosed)
+	case s.remoteFin:
+		return ErrPeerClosed
+	}
+	return nil
+}
+
+// Write queues b on the reliable ordered stream. It blocks while the send
+// buffer is full, until the write deadline.
+func (s *Session) Write(b []byte) (int, error) {
+	n := 0
+	for {
+		s.mu.Lock()
+		if err := s.writeErrLocked(); err != nil {
+			s.mu.Unlock()
+			return n, err
+		}
+		if isClosedChan(s.wd.wait()) {
+			s.mu.Unlock()
+			return n, ErrDeadlineExceeded
+		}
+		if n == len(b) {
+			s.mu.Unlock()
+			return n, nil
+		}
+		if room := s.cfg.SendBufferSize - s.sendQBytes; room > 0 {
+			k := min(room, len(b)-n)
+			s.queueStreamLocked(b[n : n+k])
+			n += k
+			s.mu.Unlock()
+			signal(s.wake)
+			continue
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.writable:
+		case <-s.wd.wait():
+		case <-s.done:
+		}
+	}
+}
+
+func (s *Session) queueStreamLocked(b []byte) {
+	if k := len(s.sendQ); k > 0 && s.sendQ[k-1].kind == rudp.KindStream {
+		s.sendQ[k-1].data = append(s.sendQ[k-1].data, b...)
+	} else {
+		s.sendQ = append(s.sendQ, outItem{kind: rudp.KindStream, data: append([]byte(nil), b...)})
+	}
+	s.sendQBytes += len(b)
+}
+
+// SendMessage queues one message with delivery mode d. The message is
+// delivered whole (fragmented and reassembled as needed) or, for the
+// unreliable modes, not at all. It blocks while the send buffer is full
+// (a message larger than the buffer waits for it to drain), until the write
+// deadline.
+func (s *Session) SendMessage(p []byte, d Delivery) error {
+	kind, err := d.kind()
+	if err != nil {
+		return err
+	}
+	if len(p) > s.cfg.MaxMessageSize {
+		return fmt.Errorf("%w: %d bytes (max %d)", ErrMessageTooLarge, len(p), s.cfg.MaxMessageSize)
+	}
+	for {
+		s.mu.Lock()
+		if err := s.writeErrLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		if isClosedChan(s.wd.wait()) {
+			s.mu.Unlock()
+			return ErrDeadlineExceeded
+		}
+		if s.sendQBytes == 0 || s.sendQBytes+len(p) <= s.cfg.SendBufferSize {
+			s.sendQ = append(s.sendQ, outItem{kind: kind, data: append([]byte(nil), p...)})
+			s.sendQBytes += max(len(p), 1)
+			s.mu.Unlock()
+			signal(s.wake)
+			return nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.writable:
+		case <-s.wd.wait():
+		case <-s.done:
+		}
+	}
+}
+
+// ReceiveMessage returns the next message, waiting until one arrives, ctx
+// ends or the read deadline passes.
+func (s *Session) ReceiveMessage(ctx context.Context) ([]byte, error) {
+	for {
+		s.mu.Lock()
+		if len(s.msgs) > 0 {
+			m := s.msgs[0]
+			s.msgs[0] = nil
+			s.msgs = s.msgs[1:]
+			s.msgBytes -= len(m)
+			more := len(s.msgs) > 0
+			s.mu.Unlock()
+			if more {
+				signal(s.msgReady)
+			}
+			signal(s.wake)
+			return m, nil
+		}
+		if s.closeCalled || s.abortCalled {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("skiff: receive message: %w", ErrClosed)
+		}
+		if s.finished || s.remoteFin {
+			err := s.err
+			s.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return nil, err
+		}
+		s.mu.Unlock()
+		if isClosedChan(s.rd.wait()) {
+			return nil, ErrDeadlineExceeded
+		}
+		select {
+		case <-s.msgReady:
+		case <-s.rd.wait():
+		case <-s.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close closes the session gracefully: queued data is sent and
+// acknowledged, both sides exchange end-of-stream, then Close returns
+// (the session lingers a little to answer late packets). Pending Read and
+// Write calls return at once. Close returns nil when everything written
+// was delivered, else the reason it was not (e.g. ErrIdleTimeout).
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closeCalled || s.abortCalled {
+		s.mu.Unlock()
+		<-s.flushed
+		return nil
+	}
+	s.closeCalled = true
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		s.discard()
+		return nil
+	}
+	signal(s.wake)
+	signal(s.readable)
+	signal(s.writable)
+	signal(s.msgReady)
+	<-s.flushed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == ErrAborted {
+		return nil
+	}
+	return s.err
+}
+
+// Abort ends the session at once: queued data is discarded and the peer
+// is told with a reset. It waits for the run loop to exit.
+func (s *Session) Abort() error {
+	s.abortLocal(ErrAborted)
+	<-s.done
+	return nil
+}
+
+// abortLocal asks the loop to end with err (sending a reset when err is
+// ErrAborted).
+func (s *Session) abortLocal(err error) {
+	s.mu.Lock()
+	if !s.abortCalled {
+		s.abortCalled = true
+		if s.err == nil {
+			s.err = err
+		}
+	}
+	s.mu.Unlock()
+	signal(s.wake)
+}
+
+// Stats returns a snapshot of the session's statistics.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.DroppedInbound = s.inDrops
+	return st
+}
+
+// Done returns a channel closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended (nil while running or after a clean
+// close).
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *Session) countInboundDrop() {
+	s.mu.Lock()
+	s.inDrops++
+	s.mu.Unlock()
+}
