@@ -62,12 +62,7 @@ func (l *LossBasedRate) OnReceiverReport(now time.Time, loss float64, _ time.Dur
 	if l.max > 0 && l.rate > l.max {
 		l.rate = l.max
 	}
-	if debugRate != nil {
-		debugRate(now, loss, l.rate)
-	}
 }
-
-var debugRate func(now time.Time, loss, rate float64)
 
 // ControllerBudget derives a rate from a congestion.Controller: its pacing
 // rate when it paces, otherwise its window per smoothed round trip. The

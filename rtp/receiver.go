@@ -361,12 +361,7 @@ func (r *Receiver) missingDeadline(f *inFrame) (time.Time, bool) {
 	return r.playoutAt(next), true
 }
 
-var debugGiveUp func(r *Receiver, f *inFrame, undecodable bool)
-
 func (r *Receiver) giveUp(now time.Time, f *inFrame, undecodable bool) {
-	if debugGiveUp != nil {
-		debugGiveUp(r, f, undecodable)
-	}
 	k := &r.stats.Kinds[min(int(f.desc.Kind), 3)]
 	if undecodable {
 		k.Undecodable++

@@ -345,9 +345,6 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 				wait = time.Duration(float64(s.rtxBytes+len(e.pkt)) / rate * float64(time.Second))
 			}
 			if now.Add(wait + owd).After(e.deadline) {
-				if debugRefuse != nil {
-					debugRefuse(now, seq, e, wait, owd)
-				}
 				s.stats.RetransmitRefused++
 				continue
 			}
@@ -421,5 +418,3 @@ func mediaToRTP(d time.Duration, clock uint32) uint32 {
 	rem := d % time.Second
 	return uint32(int64(secs)*int64(clock) + int64(rem)*int64(clock)/int64(time.Second))
 }
-
-var debugRefuse func(now time.Time, seq uint16, e *sentPacket, wait, owd time.Duration)

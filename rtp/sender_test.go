@@ -1,0 +1,60 @@
+package rtp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skiffnet/skiff/congestion"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestSenderDropsBThenPNeverI(t *testing.T) {
+	// 200 kbit/s = 25 kB/s: a 100 ms deadline carries 2.5 kB.
+	s, err := NewSender(SenderConfig{Budget: FixedRate(200 * congestion.KbitPerSecond), InitialRTT: 1, MaxDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	i, _ := s.Enqueue(t0, Frame{Kind: KindI, Payload: make([]byte, 800)})
+	p, _ := s.Enqueue(t0, Frame{Kind: KindP, Payload: make([]byte, 600), DependsOn: i})
+	_, _ = s.Enqueue(t0, Frame{Kind: KindB, Payload: make([]byte, 400), DependsOn: p})
+	st := s.Stats()
+	require.Zero(t, st.Kinds[KindB].DroppedBudget, "all three fit: %d bytes", s.QueuedBytes())
+	_, _ = s.Enqueue(t0, Frame{Kind: KindB, Payload: make([]byte, 700), DependsOn: p})
+	st = s.Stats()
+	require.EqualValues(t, 1, st.Kinds[KindB].DroppedBudget, "a B goes first")
+	require.Zero(t, st.Kinds[KindP].DroppedBudget)
+	_, _ = s.Enqueue(t0, Frame{Kind: KindI, Payload: make([]byte, 1200)})
+	st = s.Stats()
+	require.EqualValues(t, 2, st.Kinds[KindB].DroppedBudget, "the other B")
+	require.EqualValues(t, 1, st.Kinds[KindP].DroppedBudget, "then the P")
+	require.Zero(t, st.Kinds[KindI].DroppedBudget, "never an I")
+	// A frame referencing the dropped P is dropped at once.
+	_, _ = s.Enqueue(t0, Frame{Kind: KindB, Payload: make([]byte, 10), DependsOn: p})
+	require.EqualValues(t, 1, s.Stats().Kinds[KindB].DroppedDependency)
+}
+
+func TestSenderRetransmitPolicy(t *testing.T) {
+	s, err := NewSender(SenderConfig{Budget: FixedRate(10 * congestion.MbitPerSecond), InitialRTT: 40 * time.Millisecond, NoTailProbe: true, NoDuplicateRTX: true})
+	require.NoError(t, err)
+	_, _ = s.Enqueue(t0, Frame{Kind: KindI, Payload: make([]byte, 100), Deadline: t0.Add(150 * time.Millisecond)})
+	_, _ = s.Enqueue(t0, Frame{Kind: KindB, Payload: make([]byte, 100), Deadline: t0.Add(150 * time.Millisecond)})
+	var seqs []uint16
+	for k := range 3 {
+		if pkt, ok := s.Poll(t0.Add(time.Duration(k)*time.Millisecond), nil); ok {
+			seqs = append(seqs, seqOf(pkt))
+		}
+	}
+	require.Len(t, seqs, 2)
+	now := t0.Add(50 * time.Millisecond)
+	s.OnNACK(now, seqs)
+	require.EqualValues(t, 1, s.Stats().RetransmitLowPriority, "B not resent")
+	_, ok := s.Poll(now, nil)
+	require.True(t, ok, "I resent")
+	s.OnNACK(now.Add(5*time.Millisecond), seqs[:1])
+	_, ok = s.Poll(now.Add(5*time.Millisecond), nil)
+	require.False(t, ok, "duplicate NACK within half an RTT ignored")
+	late := t0.Add(140 * time.Millisecond)
+	s.OnNACK(late, seqs[:1])
+	require.EqualValues(t, 1, s.Stats().RetransmitRefused, "cannot arrive before the deadline")
+}
