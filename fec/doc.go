@@ -19,9 +19,12 @@
 //
 // It does no I/O, starts no goroutines and reads no clock: every call that
 // depends on time takes now, and NextDeadline tells the caller's run loop
-// when to call OnTimer. It must not import the rest of skiff (rudp, the
-// root package, congestion, netem); those import it. Besides the standard
-// library it imports only github.com/klauspost/reedsolomon.
+// when to call OnTimer. The codec, framing, Encoder and Decoder use only the
+// standard library and github.com/klauspost/reedsolomon. Strategy
+// (strategy.go) adapts them to a session: it implements rudp.Strategy and
+// so imports rudp, wrapping rudp's NACK or timed-RTO strategy as the
+// fallback. The package must not import the root package, congestion or
+// netem; the root package imports it to offer RecoveryFEC.
 //
 // # Time-bounded groups rather than a sliding window
 //
