@@ -130,7 +130,9 @@ type skiffEndpoint struct{ s *skiff.Session }
 
 func (e *skiffEndpoint) Read(p []byte) (int, error)  { return e.s.Read(p) }
 func (e *skiffEndpoint) Write(p []byte) (int, error) { return e.s.Write(p) }
-func (e *skiffEndpoint) SendMessage(p []byte) error  { return e.s.SendMessage(p, skiff.ReliableUnordered) }
+func (e *skiffEndpoint) SendMessage(p []byte) error {
+	return e.s.SendMessage(p, skiff.ReliableUnordered)
+}
 func (e *skiffEndpoint) ReceiveMessage(ctx context.Context) ([]byte, error) {
 	return e.s.ReceiveMessage(ctx)
 }

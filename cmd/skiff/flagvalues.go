@@ -145,3 +145,20 @@ func (v durationValue) String() string {
 	return v.p.String()
 }
 func (v durationValue) Set(s string) (err error) { *v.p, err = parseDurationFlag(s); return }
+
+type floatValue struct{ p *float64 }
+
+func (v floatValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+func (v floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return fmt.Errorf("%q is not a non-negative number", s)
+	}
+	*v.p = f
+	return nil
+}
