@@ -14,22 +14,29 @@ type byteRing struct {
 	closed bool  // no more bytes will be added (EOF / write side shut)
 	err    error // set on reset or abort: wins over data for writers, after data for readers
 	ch     chan struct{}
+	waited bool // someone holds ch: the next change must close it
 }
 
 func newByteRing(capacity int) *byteRing {
 	return &byteRing{buf: make([]byte, capacity), ch: make(chan struct{})}
 }
 
-// changedLocked wakes every waiter; mu must be held.
+// changedLocked wakes every waiter; mu must be held. Without waiters it
+// does nothing (no channel allocation per change).
 func (r *byteRing) changedLocked() {
+	if !r.waited {
+		return
+	}
 	close(r.ch)
 	r.ch = make(chan struct{})
+	r.waited = false
 }
 
 // changed returns a channel closed at the next change.
 func (r *byteRing) changed() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.waited = true
 	return r.ch
 }
 

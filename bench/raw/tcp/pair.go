@@ -1,10 +1,16 @@
 package tcp
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/skiffnet/skiff/netem"
 )
@@ -86,4 +92,107 @@ func (p *Pair) Close() error {
 	}
 	errs = append(errs, p.Net.Close())
 	return errors.Join(errs...)
+}
+
+// TransferResult describes one Pair.Transfer.
+type TransferResult struct {
+	Bytes    int64         // bytes delivered to B's application, verified
+	Elapsed  time.Duration // from Dial to the last byte read at B
+	Sender   ConnStats     // A's connection
+	Receiver ConnStats     // B's connection
+}
+
+// Goodput returns Bytes/Elapsed in bits per second.
+func (r TransferResult) Goodput() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Bytes) * 8 / r.Elapsed.Seconds()
+}
+
+// ErrTransferCorrupt is returned by Transfer when B did not receive exactly
+// what A sent.
+var ErrTransferCorrupt = errors.New("tcp: transfer corrupted")
+
+// Transfer opens a connection from A to B on port, sends size bytes of
+// pseudo-random data, closes, and waits until B has read everything (and
+// checked it by SHA-256) or ctx ends. Both connections are closed when it
+// returns. Safe to call repeatedly on one Pair with different ports.
+func (p *Pair) Transfer(ctx context.Context, port uint16, size int64) (TransferResult, error) {
+	var res TransferResult
+	l, err := p.B.Listen(port)
+	if err != nil {
+		return res, err
+	}
+	defer l.Close()
+	type recvResult struct {
+		n    int64
+		sum  [sha256.Size]byte
+		conn *Conn
+		err  error
+	}
+	recvc := make(chan recvResult, 1)
+	go func() {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			recvc <- recvResult{err: err}
+			return
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, c)
+		var r recvResult
+		r.n, r.err, r.conn = n, err, c
+		h.Sum(r.sum[:0])
+		recvc <- r
+	}()
+	start := time.Now()
+	c, err := p.A.DialContext(ctx, netip.AddrPortFrom(p.B.Addr(), port))
+	if err != nil {
+		l.Close()
+		<-recvc
+		return res, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, c.Abort)
+	defer stop()
+	h := sha256.New()
+	chunk := make([]byte, 64<<10)
+	rng := rand.New(rand.NewPCG(uint64(size), uint64(port)))
+	var sendErr error
+	for left := size; left > 0 && sendErr == nil; {
+		n := min(left, int64(len(chunk)))
+		for i := range chunk[:n] {
+			chunk[i] = byte(rng.Uint32())
+		}
+		h.Write(chunk[:n])
+		_, sendErr = c.Write(chunk[:n])
+		left -= n
+	}
+	if sendErr == nil {
+		sendErr = c.CloseWrite()
+	}
+	var r recvResult
+	select {
+	case r = <-recvc:
+	case <-ctx.Done():
+		c.Abort()
+		r = <-recvc
+	}
+	res.Elapsed = time.Since(start)
+	res.Sender = c.Stats()
+	if r.conn != nil {
+		res.Receiver = r.conn.Stats()
+		r.conn.Close()
+	}
+	if sendErr != nil {
+		return res, fmt.Errorf("tcp: transfer: send: %w", sendErr)
+	}
+	if r.err != nil {
+		return res, fmt.Errorf("tcp: transfer: receive: %w", r.err)
+	}
+	if r.n != size || !bytes.Equal(r.sum[:], h.Sum(nil)) {
+		return res, fmt.Errorf("%w: received %d of %d bytes, SHA-256 match %v", ErrTransferCorrupt, r.n, size, r.n == size)
+	}
+	res.Bytes = r.n
+	return res, nil
 }

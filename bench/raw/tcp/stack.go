@@ -56,6 +56,9 @@ type Stack struct {
 	nextPort  uint16
 	ipID      uint16
 	out       []byte
+	rxIP      ipv4.Header // scratch headers: no allocation per packet
+	rxTCP     Header
+	txIP      ipv4.Header
 	timer     *time.Timer
 	stats     StackStats
 }
@@ -232,7 +235,7 @@ func (s *Stack) armTimer(now time.Time) {
 // connection it belongs to, a listener, or answers it with a RST.
 func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 	s.stats.PacketsIn++
-	var ih ipv4.Header
+	ih := &s.rxIP
 	if _, err := ih.Unmarshal(pkt); err != nil {
 		s.stats.DroppedMalformed++
 		return
@@ -246,7 +249,7 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 		s.stats.DroppedMalformed++
 		return
 	}
-	var h Header
+	h := &s.rxTCP
 	off, err := h.Unmarshal(seg)
 	if err != nil {
 		s.stats.DroppedMalformed++
@@ -254,11 +257,11 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 	}
 	payload := seg[off:]
 	if s.cfg.trace != nil {
-		s.cfg.trace(s.addr, false, &h, len(payload))
+		s.cfg.trace(s.addr, false, h, len(payload))
 	}
 	key := connKey{remote: netip.AddrPortFrom(ih.Src, h.SrcPort), localPort: h.DstPort}
 	if c, ok := s.conns[key]; ok {
-		c.t.handleSegment(now, &h, payload)
+		c.t.handleSegment(now, h, payload)
 		c.t.output(now)
 		s.after(c)
 		return
@@ -266,14 +269,14 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 	if l, ok := s.listeners[h.DstPort]; ok && h.Flags&(FlagSYN|FlagACK|FlagRST) == FlagSYN {
 		c := s.newConn(key, l)
 		c.t.listen()
-		c.t.handleSegment(now, &h, payload)
+		c.t.handleSegment(now, h, payload)
 		if c.t.state != StateClosed {
 			s.conns[key] = c
 		}
 		s.after(c)
 		return
 	}
-	s.sendReset(ih.Src, &h, len(payload))
+	s.sendReset(ih.Src, h, len(payload))
 }
 
 // sendReset answers a segment that belongs to no connection (RFC 9293
@@ -289,13 +292,15 @@ func (s *Stack) sendReset(to netip.Addr, h *Header, payloadLen int) {
 		r.Ack, r.Flags = h.Seq+h.SegmentLen(payloadLen), FlagRST|FlagACK
 	}
 	s.stats.ResetsSent++
-	s.writeSegment(to, &r, nil)
+	s.rxTCP = r // h is done with (it may be s.rxTCP itself)
+	s.writeSegment(to, &s.rxTCP, nil)
 }
 
 // writeSegment builds the IPv4 packet around one segment and writes it.
 func (s *Stack) writeSegment(dst netip.Addr, h *Header, payload []byte) {
 	tcpLen := h.MarshalSize() + len(payload)
-	ih := ipv4.Header{
+	ih := &s.txIP
+	*ih = ipv4.Header{
 		TotalLength: uint16(ipv4.MinHeaderLen + tcpLen),
 		ID:          s.ipID,
 		Flags:       ipv4.FlagDF,

@@ -89,6 +89,7 @@ type tcb struct {
 	ackPending                                int
 
 	scratch []byte
+	txHdr   Header // scratch: segments are built here (no allocation each)
 	stats   ConnStats
 }
 
@@ -129,7 +130,8 @@ func (c *tcb) listen() { c.state = StateListen }
 
 // sendSYN transmits our SYN (or SYN-ACK) and arms the retransmission timer.
 func (c *tcb) sendSYN(now time.Time, ack bool) {
-	h := Header{Seq: c.iss, Flags: FlagSYN, Window: uint16(min(c.cfg.RecvBuffer, 65535))}
+	h := &c.txHdr
+	*h = Header{Seq: c.iss, Flags: FlagSYN, Window: uint16(min(c.cfg.RecvBuffer, 65535))}
 	h.Options.MSS = uint16(c.cfg.MSS)
 	if c.wsOffered {
 		h.Options.HasWindowScale = true
@@ -140,7 +142,7 @@ func (c *tcb) sendSYN(now time.Time, ack bool) {
 		h.Ack = c.rcvNxt
 		c.rcvAdv = c.rcvNxt + uint32(h.Window)
 	}
-	c.send(&h, nil)
+	c.send(h, nil)
 	if c.rtoAt.IsZero() {
 		c.rtoAt = now.Add(c.rto)
 	}
@@ -156,12 +158,13 @@ func (c *tcb) send(h *Header, payload []byte) {
 // sendControl emits a segment with no data: an ACK (with the current
 // window) or a RST.
 func (c *tcb) sendControl(seq uint32, flags Flags) {
-	h := Header{Seq: seq, Flags: flags}
+	h := &c.txHdr
+	*h = Header{Seq: seq, Flags: flags}
 	if flags&FlagACK != 0 {
 		h.Ack = c.rcvNxt
 		h.Window = c.windowField()
 	}
-	c.send(&h, nil)
+	c.send(h, nil)
 }
 
 // sendACK emits a pure ACK now and clears the pending-ACK state. Its

@@ -91,7 +91,8 @@ func (c *tcb) sendNewData(now time.Time) {
 // retransmission timer. It does not move SND.NXT; it moves SND.MAX.
 func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool) {
 	payload := c.scratch[:c.sb.peekAt(int(seq-c.sndUna), c.scratch[:n])]
-	h := Header{Seq: seq, Ack: c.rcvNxt, Flags: FlagACK}
+	h := &c.txHdr
+	*h = Header{Seq: seq, Ack: c.rcvNxt, Flags: FlagACK}
 	if fin {
 		h.Flags |= FlagFIN
 		c.finSent, c.finSeq = true, seq+uint32(len(payload))
@@ -121,7 +122,7 @@ func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool) {
 		c.rtoAt = now.Add(c.rto)
 	}
 	c.ackNow, c.ackPending, c.delAckAt = false, 0, time.Time{}
-	c.send(&h, payload)
+	c.send(h, payload)
 }
 
 // sendZeroWindowProbe sends one byte beyond a closed window (RFC 9293

@@ -177,7 +177,7 @@ func TestCloseOrders(t *testing.T) {
 		a.t.closeApp(t0, false)
 		fin := a.take()
 		b.t.handleSegment(t0, &fin[0].h, nil)
-		b.take()                 // its ACK is lost
+		b.take()                // its ACK is lost
 		b.t.closeApp(t0, false) // FIN|ACK acks our FIN too
 		finack := b.take()
 		require.Len(t, finack, 1)

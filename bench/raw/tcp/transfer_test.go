@@ -1,11 +1,11 @@
 package tcp
 
 import (
-	"net"
 	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"testing"
