@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,7 @@ type Conn struct {
 
 	rd, wd    *deadline
 	closeOnce sync.Once
+	closed    atomic.Bool // Close was called
 }
 
 // newConn builds a connection and its TCB; the caller registers it.
@@ -82,6 +84,9 @@ func (s *Stack) after(c *Conn) {
 func (c *Conn) Read(p []byte) (int, error) {
 	rb := c.t.rb
 	for {
+		if c.closed.Load() {
+			return 0, c.opErr("read", ErrClosed)
+		}
 		changed := rb.changed()
 		if n := rb.read(p); n > 0 {
 			c.s.poke() // the window may have opened
@@ -89,7 +94,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		if closed, err := rb.state(); closed {
 			if err != nil {
-				return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+				return 0, c.opErr("read", err)
 			}
 			return 0, io.EOF
 		}
@@ -99,7 +104,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		select {
 		case <-changed:
 		case <-c.rd.wait():
-			return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
 		}
 	}
 }
@@ -109,12 +114,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	sb := c.t.sb
 	total := 0
 	for {
+		if c.closed.Load() {
+			return total, c.opErr("write", ErrClosed)
+		}
 		changed := sb.changed()
 		if closed, err := sb.state(); closed {
 			if err == nil {
 				err = ErrClosed
 			}
-			return total, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+			return total, c.opErr("write", err)
 		}
 		if n := sb.write(p); n > 0 {
 			total += n
@@ -127,7 +135,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		select {
 		case <-changed:
 		case <-c.wd.wait():
-			return total, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+			return total, c.opErr("write", os.ErrDeadlineExceeded)
 		}
 	}
 }
@@ -138,6 +146,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 func (c *Conn) Close() error {
 	err := ErrClosed
 	c.closeOnce.Do(func() {
+		c.closed.Store(true)
 		err = c.s.do(func(now time.Time) {
 			c.t.closeApp(now, true)
 			c.s.after(c)
@@ -197,6 +206,11 @@ func (c *Conn) Stats() ConnStats {
 	var st ConnStats
 	_ = c.s.do(func(time.Time) { st = c.t.Stats() })
 	return st
+}
+
+// opErr wraps err as net.Conn implementations do.
+func (c *Conn) opErr(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
 
 // LocalAddr returns the local address as a *net.TCPAddr.

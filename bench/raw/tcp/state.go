@@ -1,6 +1,10 @@
 package tcp
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"net"
+)
 
 // State is a connection state of RFC 9293 §3.3.2.
 type State uint8
@@ -66,6 +70,9 @@ var (
 	ErrConnectionReset   = errors.New("tcp: connection reset by peer")
 	ErrConnectionRefused = errors.New("tcp: connection refused")
 	ErrTimeout           = errors.New("tcp: connection timed out")
-	ErrClosed            = errors.New("tcp: use of closed connection")
 	ErrAborted           = errors.New("tcp: connection aborted")
 )
+
+// ErrClosed is returned by Conn and Listener methods after Close; it wraps
+// net.ErrClosed.
+var ErrClosed = fmt.Errorf("tcp: %w", net.ErrClosed)
