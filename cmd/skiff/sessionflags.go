@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"strings"
+
+	"github.com/skiffnet/skiff"
+	"github.com/skiffnet/skiff/fec"
+)
+
+// sessionFlags are the session options shared by send, recv, ping and pong.
+type sessionFlags struct {
+	recovery string
+	cc       string
+	mtu      int
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.recovery, "recovery", "rto", "loss recovery: rto, nack, fec-rs or fec-xor")
+	fs.StringVar(&f.cc, "cc", "bbr", "congestion control: bbr, cubic, reno or none")
+	fs.IntVar(&f.mtu, "mtu", 0, "largest datagram in bytes (0 = skiff's default)")
+}
+
+// config builds the session configuration, rejecting unknown names.
+func (f *sessionFlags) config() (*skiff.Config, error) {
+	cfg := &skiff.Config{MTU: f.mtu}
+	switch strings.ToLower(f.recovery) {
+	case "rto":
+		cfg.Recovery = skiff.RecoveryRTO
+	case "nack":
+		cfg.Recovery = skiff.RecoveryNACK
+	case "fec", "fec-rs":
+		cfg.Recovery = skiff.RecoveryFEC
+		cfg.FEC = fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeReedSolomon}}
+	case "fec-xor":
+		cfg.Recovery = skiff.RecoveryFEC
+		cfg.FEC = fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeXOR}}
+	default:
+		return nil, usageErr("-recovery %q: want rto, nack, fec-rs or fec-xor", f.recovery)
+	}
+	switch cc := strings.ToLower(f.cc); cc {
+	case "bbr", "cubic", "reno", "none":
+		cfg.Congestion = cc
+	default:
+		return nil, usageErr("-cc %q: want bbr, cubic, reno or none", f.cc)
+	}
+	if f.mtu != 0 && (f.mtu < skiff.MinMTU || f.mtu > skiff.MaxMTU) {
+		return nil, usageErr("-mtu %d: want %d..%d", f.mtu, skiff.MinMTU, skiff.MaxMTU)
+	}
+	return cfg, nil
+}
