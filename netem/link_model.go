@@ -18,7 +18,8 @@ type linkModel struct {
 	ge      geState
 	rules   []dropRule
 	neck    bottleneck
-	heap    releaseHeap
+	heap    releaseHeap // releases that may reorder (AllowReorder)
+	inOrder fifo        // releases that may not: non-decreasing times
 	seq     uint64
 	lastRel int64
 	stats   Stats
@@ -136,7 +137,26 @@ func (m *linkModel) release(depart int64, p packet) {
 	p.at = at
 	m.seq++
 	p.seq = m.seq
-	m.heap.push(p)
+	if pr.AllowReorder {
+		m.heap.push(p)
+	} else {
+		m.inOrder.push(p)
+	}
+}
+
+// nextRelease returns the earliest scheduled release: from the in-order
+// queue or from the heap, whichever is first by (time, sequence).
+func (m *linkModel) nextRelease() (at int64, fromHeap, ok bool) {
+	if m.inOrder.len() > 0 {
+		f := m.inOrder.front()
+		if len(m.heap) == 0 || f.at < m.heap[0].at || (f.at == m.heap[0].at && f.seq < m.heap[0].seq) {
+			return f.at, false, true
+		}
+	}
+	if len(m.heap) > 0 {
+		return m.heap[0].at, true, true
+	}
+	return 0, false, false
 }
 
 // advance moves every packet whose serialisation ended by now into the
@@ -154,18 +174,22 @@ func (m *linkModel) advance(now int64) {
 // popDue returns the next packet whose release time is at or before now.
 func (m *linkModel) popDue(now int64) (packet, bool) {
 	m.advance(now)
-	if len(m.heap) == 0 || m.heap[0].at > now {
+	at, fromHeap, ok := m.nextRelease()
+	if !ok || at > now {
 		return packet{}, false
 	}
-	return m.heap.pop(), true
+	if fromHeap {
+		return m.heap.pop(), true
+	}
+	return m.inOrder.pop(), true
 }
 
 // nextEvent is the earliest time something happens (a release or a
 // departure from the bottleneck).
 func (m *linkModel) nextEvent() (int64, bool) {
 	next, ok := m.neck.nextDeparture()
-	if len(m.heap) > 0 && (!ok || m.heap[0].at < next) {
-		next, ok = m.heap[0].at, true
+	if at, _, rok := m.nextRelease(); rok && (!ok || at < next) {
+		next, ok = at, true
 	}
 	return next, ok
 }
@@ -196,7 +220,7 @@ func (m *linkModel) snapshot() Stats {
 	s := m.stats
 	s.QueueBytes = m.neck.waitBytes
 	s.QueuePackets = m.neck.waiting.len()
-	s.InFlight = len(m.heap)
+	s.InFlight = len(m.heap) + m.inOrder.len()
 	if m.neck.busy {
 		s.InFlight++
 	}

@@ -69,7 +69,9 @@ func (h *releaseHeap) pop() packet {
 	return top
 }
 
-// fifo is a growable ring of packets: the bottleneck's waiting queue.
+// fifo is a growable ring of packets: the bottleneck's waiting queue, and
+// the release queue of packets that may not be reordered (their release times
+// never decrease, so a FIFO orders them as a heap would, in O(1)).
 type fifo struct {
 	buf        []packet
 	head, size int
@@ -88,6 +90,9 @@ func (q *fifo) push(p packet) {
 	q.buf[(q.head+q.size)%len(q.buf)] = p
 	q.size++
 }
+
+// front returns the oldest packet; the fifo must not be empty.
+func (q *fifo) front() *packet { return &q.buf[q.head] }
 
 func (q *fifo) pop() packet {
 	p := q.buf[q.head]
