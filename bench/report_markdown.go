@@ -114,9 +114,11 @@ func writeTargets(b *strings.Builder, r *Report) {
 	b.WriteString("### skiff against the targets of issue 8\n\n")
 	b.WriteString("| profile | metric | strategy | measured | target | verdict |\n|---|---|---|---|---|---|\n")
 	met, total := 0, 0
-	var missed []string
+	var missed, unmeasured []string
 	for _, c := range checks {
-		total++
+		if c.Measured {
+			total++
+		}
 		op := "≤"
 		if c.AtLeast {
 			op = "≥"
@@ -129,18 +131,25 @@ func writeTargets(b *strings.Builder, r *Report) {
 			measured += " (" + c.Note + ")"
 		}
 		verdict := "**misses**"
-		if c.Met {
+		switch {
+		case c.Met:
 			verdict = "meets"
 			met++
-		} else {
+		case !c.Measured:
+			verdict = "not measured"
+			unmeasured = append(unmeasured, fmt.Sprintf("%s %s %s", c.Profile, c.Transport, c.Metric))
+		default:
 			missed = append(missed, fmt.Sprintf("%s %s %s", c.Profile, c.Transport, c.Metric))
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s %s | %s |\n", c.Profile, c.Metric, c.Transport, measured, op,
 			fmtValue(c.Metric, c.Limit), verdict)
 	}
-	fmt.Fprintf(b, "\nskiff meets %d of %d targets measured in this run.", met, total)
+	fmt.Fprintf(b, "\nskiff meets %d of the %d targets measured in this run.", met, total)
 	if len(missed) > 0 {
 		fmt.Fprintf(b, " Misses: %s.", strings.Join(missed, "; "))
+	}
+	if len(unmeasured) > 0 {
+		fmt.Fprintf(b, " Not measured (cell unavailable or not verified): %s.", strings.Join(unmeasured, "; "))
 	}
 	b.WriteString("\n\n")
 }
@@ -190,7 +199,7 @@ func fmtValue(metric string, v float64) string {
 		if math.IsInf(v, 1) {
 			return "∞"
 		}
-		return fmt.Sprintf("%.0f ms", v)
+		return fmt.Sprintf("%.1f ms", v)
 	}
 }
 

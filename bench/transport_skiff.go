@@ -1,4 +1,4 @@
-//go:build skiffsession
+//go:build !skiffstub
 
 package bench
 
@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/skiffnet/skiff"
+	"github.com/skiffnet/skiff/fec"
+	"github.com/skiffnet/skiff/netem"
 )
 
 // skiffTransport runs a skiff session over the emulated link's packet conns
@@ -51,7 +54,7 @@ func (t *skiffTransport) Description() string {
 	return "skiff session, timed RTO recovery, default congestion control"
 }
 
-func (t *skiffTransport) config(tracer func(e any)) (*skiff.Config, error) {
+func (t *skiffTransport) config() (*skiff.Config, error) {
 	cfg := &skiff.Config{Recovery: t.recovery}
 	if t.recovery == skiff.RecoveryFEC {
 		fc, err := skiffFECConfig(t.fec)
@@ -73,7 +76,7 @@ func (t *skiffTransport) Available() error {
 }
 
 func (t *skiffTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, error) {
-	cfg, err := t.config(nil)
+	cfg, err := t.config()
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +140,37 @@ func (e *skiffEndpoint) ReceiveMessage(ctx context.Context) ([]byte, error) {
 	return e.s.ReceiveMessage(ctx)
 }
 
-// skiffFECConfig returns the Config.FEC value selecting the scheme, or an
-// ErrUnavailable error while the fec package does not register a strategy.
+// skiffFECConfig returns the Config.FEC value selecting the scheme (the fec
+// package's defaults otherwise: RS 10+3 or XOR 10+1, 2 ms group delay bound,
+// NACK fallback), or an ErrUnavailable error while no FEC strategy is
+// registered with the session.
 func skiffFECConfig(scheme string) (any, error) {
-	return nil, fmt.Errorf("%w: skiff's FEC strategy is not registered yet", ErrUnavailable)
+	fc := fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeReedSolomon}}
+	if scheme == "xor" {
+		fc.Encoder.Scheme = fec.SchemeXOR
+	}
+	fecProbe.Do(func() {
+		nw := netem.NewNetwork(1)
+		defer nw.Close()
+		pc, err := nw.ListenPacket("10.0.0.9:1")
+		if err != nil {
+			fecProbeErr = err
+			return
+		}
+		ln, err := skiff.Listen(pc, &skiff.Config{Recovery: skiff.RecoveryFEC, FEC: fc})
+		if err != nil {
+			fecProbeErr = err
+			return
+		}
+		ln.Close()
+	})
+	if fecProbeErr != nil {
+		return nil, fmt.Errorf("%w: skiff FEC: %v", ErrUnavailable, fecProbeErr)
+	}
+	return fc, nil
 }
+
+var (
+	fecProbe    sync.Once
+	fecProbeErr error
+)

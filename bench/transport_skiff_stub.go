@@ -1,4 +1,4 @@
-//go:build !skiffsession
+//go:build skiffstub
 
 package bench
 
