@@ -175,6 +175,7 @@ type pattern struct{ s uint64 }
 
 func newPattern() *pattern { return &pattern{s: 0x9e3779b97f4a7c15} }
 
+// Read fills b with the next bytes of the stream; it never fails.
 func (p *pattern) Read(b []byte) (int, error) {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
