@@ -132,3 +132,16 @@ func BenchmarkTUNLinkTCPThroughput(b *testing.B) {
 	ab, _ := l.Stats()
 	b.ReportMetric(float64(ab.DeliveredPackets)/d.Seconds(), "pkts/s")
 }
+
+// TestKernelTCPBottleneck: a 20 Mbit/s bottleneck caps kernel TCP goodput,
+// the shape the comparison benchmark relies on.
+func TestKernelTCPBottleneck(t *testing.T) {
+	needRoot(t)
+	p := netem.Profile{Delay: 10 * time.Millisecond, Bandwidth: 20e6, QueueBytes: 100_000}
+	res, err := RunKernelTCP(t.Context(), Config{AToB: p, BToA: netem.Profile{Delay: 10 * time.Millisecond}, Seed: 5},
+		TCPConfig{Bytes: 4 << 20, Congestion: "cubic"})
+	require.NoError(t, err)
+	t.Logf("4 MiB in %v: %.1f Mbit/s, %d queue drops", res.Duration, res.Goodput()/1e6, res.AToB.DroppedQueue)
+	require.Less(t, res.Goodput(), 20.5e6)
+	require.Greater(t, res.Goodput(), 8e6)
+}
