@@ -170,8 +170,8 @@ func (c *conn) onAck(a *rudp.AckFrame) {
 	}
 	for seq := c.sb.Base(); seq < cum; seq++ {
 		f := c.sb.Get(seq)
-		if f.Acked {
-			continue
+		if f == nil || f.Acked {
+			continue // released by an earlier acknowledgement in this loop
 		}
 		if p := c.hist.Get(f.LastPN); p != nil && !p.Acked {
 			ackOne(p)
@@ -187,7 +187,7 @@ func (c *conn) onAck(a *rudp.AckFrame) {
 		c.cc.OnDuplicateAck(c.now)
 	}
 	c.strat.OnAckReceived(c.now, a, largestNew, newData)
-	rudp.PruneHistory(&c.hist, &c.sb)
+	rudp.PruneHistory(&c.hist, &c.sb, c.now.Add(-rudp.LostRetention(&c.rtt)))
 	if c.finQueued && c.sb.Base() > c.finSeq {
 		c.maybeLinger()
 	}

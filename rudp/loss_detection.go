@@ -29,10 +29,20 @@ func Outstanding(sb *SendBuffer, p *SentPacket) bool {
 	return f != nil && !f.Acked && !f.Queued && f.LastPN == p.PN
 }
 
-// PruneHistory drops finished transmissions from the front of h.
-func PruneHistory(h *SentHistory, sb *SendBuffer) {
-	h.Prune(func(p *SentPacket) bool { return !Outstanding(sb, p) })
+// PruneHistory drops finished transmissions from the front of h. Packets
+// declared lost are kept while sent after keepLostSince, so that a late
+// acknowledgement still finds them and reveals the reordering.
+func PruneHistory(h *SentHistory, sb *SendBuffer, keepLostSince time.Time) {
+	h.Prune(func(p *SentPacket) bool {
+		if p.Acked {
+			return true
+		}
+		return !Outstanding(sb, p) && !(p.Lost && p.Time.After(keepLostSince))
+	})
 }
+
+// LostRetention is how long lost packets stay in the history: two RTOs.
+func LostRetention(r *RTTEstimator) time.Duration { return 2 * r.RTO() }
 
 // senderTimers is the sender machinery both ARQ strategies share: loss
 // detection by packet and time thresholds (RFC 9002 §6.1), the
@@ -69,11 +79,29 @@ func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 	s.detectLosses(now)
 }
 
-// lossDelay is 9/8·max(SRTT, latest RTT), at least the granularity.
+// lossDelay is 9/8·max(SRTT, latest RTT), at least the granularity; once
+// reordering was observed (a spurious loss), SRTT + 4·RTTVAR if larger.
 func (s *senderTimers) lossDelay() time.Duration {
 	r := s.env.RTT()
-	return max(9*max(r.SmoothedOrInitial(), r.LatestRTT())/8, Granularity)
+	d := 9 * max(r.SmoothedOrInitial(), r.LatestRTT()) / 8
+	if _, spurious := s.env.History().Reordering(); spurious > 0 {
+		d = max(d, r.SmoothedOrInitial()+4*r.RTTVar())
+	}
+	return max(d, Granularity)
 }
+
+// threshold is the packet threshold, raised past the largest reordering
+// distance observed (at most maxPacketThreshold).
+func (s *senderTimers) threshold() uint64 {
+	if s.packetThreshold == 0 {
+		return 0
+	}
+	d, _ := s.env.History().Reordering()
+	return min(max(s.packetThreshold, d+1), maxPacketThreshold)
+}
+
+// maxPacketThreshold caps the adaptive packet threshold.
+const maxPacketThreshold = 256
 
 func (s *senderTimers) detectLosses(now time.Time) {
 	h := s.env.History()
@@ -83,12 +111,14 @@ func (s *senderTimers) detectLosses(now time.Time) {
 		return
 	}
 	delay := s.lossDelay()
+	thr := s.threshold()
 	for pn := h.Base(); pn < largest; pn++ {
 		p := h.Get(pn)
 		if p == nil || !p.InFlight || p.Acked {
 			continue
 		}
-		if (s.packetThreshold > 0 && largest-pn >= s.packetThreshold) || !p.Time.Add(delay).After(now) {
+		if (thr > 0 && largest-pn >= thr) || !p.Time.Add(delay).After(now) {
+
 			s.env.DeclareLost(now, p, s.retransmitOnLoss)
 			continue
 		}
@@ -96,17 +126,22 @@ func (s *senderTimers) detectLosses(now time.Time) {
 			s.lossTime = t
 		}
 	}
-	PruneHistory(h, s.env.SendBuffer())
+	s.prune(now)
 }
 
-// oldest returns the oldest outstanding transmission, pruning finished ones.
+func (s *senderTimers) prune(now time.Time) {
+	PruneHistory(s.env.History(), s.env.SendBuffer(), now.Add(-LostRetention(s.env.RTT())))
+}
+
+// oldest returns the oldest outstanding transmission.
 func (s *senderTimers) oldest() *SentPacket {
-	h := s.env.History()
-	PruneHistory(h, s.env.SendBuffer())
-	if h.Len() == 0 {
-		return nil
+	h, sb := s.env.History(), s.env.SendBuffer()
+	for pn := h.Base(); pn < h.NextPN(); pn++ {
+		if p := h.Get(pn); Outstanding(sb, p) {
+			return p
+		}
 	}
-	return h.Get(h.Base())
+	return nil
 }
 
 func (s *senderTimers) rtoDeadline() time.Time {
@@ -176,5 +211,5 @@ func (s *senderTimers) onRTO(now time.Time) {
 	s.probes = 0
 	s.env.RetransmissionTimeout(now)
 	s.env.SendProbe()
-	PruneHistory(h, sb)
+	s.prune(now)
 }

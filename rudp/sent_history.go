@@ -31,7 +31,16 @@ type SentHistory struct {
 	next    uint64 // next packet number
 	flight  int    // bytes in flight
 	largest uint64 // largest acknowledged packet number (+1; 0 = none)
+	// reorder is the largest reordering distance observed: a packet
+	// declared lost and acknowledged later had this many later packets
+	// acknowledged before it (RFC 8985 §6.2 style adaptation).
+	reorder  uint64
+	spurious uint64
 }
+
+// Reordering returns the largest reordering distance seen (0: none) and
+// the number of spurious loss declarations.
+func (h *SentHistory) Reordering() (distance, spurious uint64) { return h.reorder, h.spurious }
 
 // NextPN returns the packet number the next transmission gets.
 func (h *SentHistory) NextPN() uint64 { return h.next }
@@ -79,6 +88,10 @@ func (h *SentHistory) Get(pn uint64) *SentPacket {
 // whether p was in flight.
 func (h *SentHistory) MarkAcked(p *SentPacket) (wasInFlight bool) {
 	p.Acked = true
+	if p.Lost && h.largest > p.PN+1 {
+		h.spurious++
+		h.reorder = max(h.reorder, h.largest-1-p.PN)
+	}
 	if p.PN+1 > h.largest {
 		h.largest = p.PN + 1
 	}

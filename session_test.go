@@ -1,0 +1,304 @@
+package skiff
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/skiffnet/skiff/netem"
+	"github.com/skiffnet/skiff/rudp"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/nettest"
+)
+
+func TestNettestNetem(t *testing.T) {
+	nettest.TestConn(t, func() (net.Conn, net.Conn, func(), error) {
+		p := netem.Profile{Delay: time.Millisecond}
+		e := newNetemEnv(t, 7, p, p, nil, nil)
+		return e.c, e.s, func() { e.close(t) }, nil
+	})
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want error
+	}{
+		{"mtu_too_small", Config{MTU: 100}, ErrInvalidConfig},
+		{"unknown_recovery", Config{Recovery: 9}, ErrInvalidConfig},
+		{"unknown_congestion", Config{Congestion: "vegas"}, ErrInvalidConfig},
+		{"message_needs_too_many_fragments", Config{MTU: 300, MaxMessageSize: 64 << 20}, ErrInvalidConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Listen(nil, &tc.cfg)
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
+	if fecFactory == nil {
+		_, err := ListenAddr("127.0.0.1:0", &Config{Recovery: RecoveryFEC})
+		require.ErrorIs(t, err, ErrNotImplemented)
+		_, err = DialAddr(context.Background(), "127.0.0.1:1", &Config{Recovery: RecoveryFEC})
+		require.ErrorIs(t, err, ErrNotImplemented)
+	}
+}
+
+func TestCloseFlushesBothDirections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 20 * time.Millisecond, Loss: 0.05}
+		e := newNetemEnv(t, 3, p, p, nil, nil)
+		a, b := randomData(300<<10, 1), randomData(200<<10, 2)
+		// Both sides write and close at once; each must still receive all
+		// of the other's data before its Close returns.
+		done := make(chan []byte, 2)
+		for _, x := range []struct {
+			s    *Session
+			data []byte
+		}{{e.c, a}, {e.s, b}} {
+			go func() {
+				_, err := x.s.Write(x.data)
+				require.NoError(t, err)
+				require.NoError(t, x.s.Close())
+				done <- nil
+			}()
+		}
+		gotB, err := io.ReadAll(e.c)
+		if err != nil {
+			// Close was called concurrently: the application is done; the
+			// data was still delivered to the transport (checked below).
+			require.ErrorIs(t, err, net.ErrClosed)
+		}
+		<-done
+		<-done
+		_ = gotB
+		require.Equal(t, uint64(len(a)), e.c.Stats().DataBytesSent)
+		require.Equal(t, uint64(len(b)), e.s.Stats().DataBytesSent)
+		require.Zero(t, e.c.Stats().BytesInFlight)
+		e.close(t)
+	})
+}
+
+func TestWriteThenCloseDeliversEverything(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 15 * time.Millisecond, Loss: 0.1, Jitter: 3 * time.Millisecond, AllowReorder: true}
+		e := newNetemEnv(t, 4, p, p, nil, nil)
+		data := randomData(1<<20, 5)
+		got := sendAll(t, e.c, e.s, data)
+		requireSameData(t, data, got)
+		e.close(t)
+	})
+}
+
+func TestDeadPeerDetectedWithinIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 10 * time.Millisecond}
+		cfg := &Config{IdleTimeout: 3 * time.Second, KeepAlive: time.Second}
+		e := newNetemEnv(t, 5, p, p, cfg, cfg)
+		// Idle but alive: keepalives keep the session up past the timeout.
+		time.Sleep(10 * time.Second)
+		require.NoError(t, e.c.Err())
+		// The link dies.
+		down := netem.Profile{Down: true}
+		require.NoError(t, e.link.AToB().SetProfile(down))
+		require.NoError(t, e.link.BToA().SetProfile(down))
+		start := time.Now()
+		_, err := e.c.Read(make([]byte, 10))
+		require.ErrorIs(t, err, ErrIdleTimeout)
+		require.LessOrEqual(t, time.Since(start), 3*time.Second+100*time.Millisecond)
+		var ne net.Error
+		require.True(t, errors.As(err, &ne) && ne.Timeout())
+		<-e.s.Done()
+		require.ErrorIs(t, e.s.Err(), ErrIdleTimeout)
+		e.close(t)
+	})
+}
+
+func TestAbortResetsPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 10 * time.Millisecond}
+		e := newNetemEnv(t, 6, p, p, nil, nil)
+		require.NoError(t, e.c.Abort())
+		_, err := e.s.Read(make([]byte, 1))
+		require.ErrorIs(t, err, ErrReset)
+		_, err = e.c.Write([]byte("x"))
+		require.Error(t, err)
+		e.close(t)
+	})
+}
+
+func TestForgedHellosCreateNoSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netem.NewNetwork(1)
+		spc, err := n.ListenPacket(serverHost + ":5000")
+		require.NoError(t, err)
+		l, err := Listen(spc, nil)
+		require.NoError(t, err)
+		attacker, err := n.ListenPacket("10.0.0.66:4000")
+		require.NoError(t, err)
+		var got [2048]byte
+		received := 0
+		go func() {
+			for {
+				k, _, err := attacker.ReadFrom(got[:])
+				if err != nil {
+					return
+				}
+				received += k
+			}
+		}()
+		sent := 0
+		send := func(p *rudp.Packet) {
+			b := p.AppendTo(nil)
+			sent += len(b)
+			_, err := attacker.WriteTo(b, spc.LocalAddr())
+			require.NoError(t, err)
+		}
+		for i := 0; i < 100; i++ {
+			// A hello without cookie, one with a forged cookie, one with
+			// a cookie issued to another address.
+			h := rudp.Packet{Header: rudp.Header{Version: rudp.Version, Type: rudp.TypeHello, ConnID: uint64(i + 1)}}
+			send(&h)
+			h.Handshake.Cookie = make([]byte, cookieSize)
+			send(&h)
+			h.Handshake.Cookie = l.jar.issue(nil, time.Now(), netipMust("10.0.0.1:9"), uint64(i+1))
+			send(&h)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		l.tr.mu.Lock()
+		require.Empty(t, l.tr.sessions)
+		l.tr.mu.Unlock()
+		require.LessOrEqual(t, received, 3*sent, "amplification")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err = l.AcceptSession(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		l.Close()
+		attacker.Close()
+		n.Close()
+		spc.Close()
+	})
+}
+
+// nat is a test NAT on host 10.0.0.3: the client talks to its inside
+// address; it forwards to the server from an outside socket that rebind
+// replaces (a new external port), like a NAT whose mapping expired.
+type nat struct {
+	n       *netem.Network
+	inside  *netem.Conn
+	server  net.Addr
+	mu      sync.Mutex
+	outside *netem.Conn
+	client  net.Addr
+	all     []*netem.Conn
+	wg      sync.WaitGroup
+}
+
+func newNAT(t testing.TB, n *netem.Network, server net.Addr) *nat {
+	in, err := n.ListenPacket("10.0.0.3:7000")
+	require.NoError(t, err)
+	x := &nat{n: n, inside: in, server: server}
+	x.rebind(t)
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			k, from, err := in.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			x.mu.Lock()
+			x.client = from
+			out := x.outside
+			x.mu.Unlock()
+			out.WriteTo(buf[:k], server)
+		}
+	}()
+	return x
+}
+
+func (x *nat) rebind(t testing.TB) {
+	out, err := x.n.ListenPacket("10.0.0.3:0")
+	require.NoError(t, err)
+	x.mu.Lock()
+	x.outside = out
+	x.all = append(x.all, out)
+	x.mu.Unlock()
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		buf := make([]byte, 2048)
+		for {
+			k, _, err := out.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			x.mu.Lock()
+			c := x.client
+			x.mu.Unlock()
+			x.inside.WriteTo(buf[:k], c)
+		}
+	}()
+}
+
+func (x *nat) close() {
+	x.inside.Close()
+	x.mu.Lock()
+	for _, c := range x.all {
+		c.Close()
+	}
+	x.mu.Unlock()
+	x.wg.Wait()
+}
+
+func TestNATRebindingKeepsSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netem.NewNetwork(8)
+		p := netem.Profile{Delay: 10 * time.Millisecond, Bandwidth: 20e6, Loss: 0.01}
+		_, err := n.Link("10.0.0.3", serverHost, p, p)
+		require.NoError(t, err)
+		spc, err := n.ListenPacket(serverHost + ":5000")
+		require.NoError(t, err)
+		l, err := Listen(spc, nil)
+		require.NoError(t, err)
+		x := newNAT(t, n, spc.LocalAddr())
+		cpc, err := n.ListenPacket(clientHost + ":0")
+		require.NoError(t, err)
+		acc := make(chan *Session, 1)
+		go func() { s, _ := l.AcceptSession(context.Background()); acc <- s }()
+		c, err := Dial(context.Background(), cpc, x.inside.LocalAddr(), nil)
+		require.NoError(t, err)
+		s := <-acc
+		first := s.RemoteAddr().String()
+		data := randomData(2<<20, 9)
+		go func() {
+			time.Sleep(300 * time.Millisecond) // mid-transfer
+			x.rebind(t)
+		}()
+		got := sendAll(t, c, s, data)
+		requireSameData(t, data, got)
+		require.NotEqual(t, first, s.RemoteAddr().String())
+		x.mu.Lock()
+		require.Equal(t, x.outside.LocalAddr().String(), s.RemoteAddr().String())
+		x.mu.Unlock()
+		require.GreaterOrEqual(t, s.Stats().AddressChanges, uint64(1))
+		c.Close()
+		s.Close()
+		l.Close()
+		waitDone(t, c, s)
+		x.close()
+		n.Close()
+		cpc.Close()
+		spc.Close()
+	})
+}
+
+func netipMust(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -1,0 +1,50 @@
+package skiff
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/skiffnet/skiff/netem"
+)
+
+func TestTransferOverNetem(t *testing.T) {
+	base := netem.Profile{Delay: 10 * time.Millisecond, Bandwidth: 50e6, QueueBytes: 256 << 10}
+	with := func(f func(p *netem.Profile)) netem.Profile { p := base; f(&p); return p }
+	ge, err := netem.GilbertElliottFromLoss(0.05, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    netem.Profile
+	}{
+		{"clean", base},
+		{"loss_1pct", with(func(p *netem.Profile) { p.Loss = 0.01 })},
+		{"loss_5pct", with(func(p *netem.Profile) { p.Loss = 0.05 })},
+		{"loss_10pct", with(func(p *netem.Profile) { p.Loss = 0.10 })},
+		{"loss_30pct", with(func(p *netem.Profile) { p.Loss = 0.30 })},
+		{"bursty_loss", with(func(p *netem.Profile) { p.Burst = &ge })},
+		{"jitter_reorder", with(func(p *netem.Profile) { p.Jitter = 5 * time.Millisecond; p.AllowReorder = true })},
+		{"duplication", with(func(p *netem.Profile) { p.Duplicate = 0.05 })},
+		{"corruption", with(func(p *netem.Profile) { p.Corrupt = 0.05 })},
+	}
+	size := 16 << 20
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newNetemEnv(t, 1, tc.p, tc.p, nil, nil)
+				start := time.Now()
+				data := randomData(size, 2)
+				got := sendAll(t, e.c, e.s, data)
+				el := time.Since(start)
+				requireSameData(t, data, got)
+				st := e.c.Stats()
+				t.Logf("%s: %d MiB in %v (fake) = %.1f Mbit/s; sent %d pkts, retx %d, lost %d, rto %d; receiver dup %d badsum %d",
+					tc.name, size>>20, el, float64(size)*8/el.Seconds()/1e6, st.PacketsSent, st.PacketsRetransmitted,
+					st.PacketsLost, st.RetransmissionTimeouts, e.s.Stats().DuplicatesReceived, e.s.Stats().BadChecksum)
+				e.close(t)
+			})
+		})
+	}
+}
