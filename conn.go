@@ -160,13 +160,13 @@ func (c *conn) timestamp() uint32 {
 
 // --- rudp.Env ---
 
-func (c *conn) RTT() *rudp.RTTEstimator        { return &c.rtt }
-func (c *conn) History() *rudp.SentHistory     { return &c.hist }
-func (c *conn) SendBuffer() *rudp.SendBuffer   { return &c.sb }
-func (c *conn) RecvCum() uint64                { return c.rb.Cum() }
+func (c *conn) RTT() *rudp.RTTEstimator         { return &c.rtt }
+func (c *conn) History() *rudp.SentHistory      { return &c.hist }
+func (c *conn) SendBuffer() *rudp.SendBuffer    { return &c.sb }
+func (c *conn) RecvCum() uint64                 { return c.rb.Cum() }
 func (c *conn) QueueRetransmit(seq uint64) bool { return c.sb.QueueRetransmit(seq) }
-func (c *conn) SendProbe()                     { c.probe = true }
-func (c *conn) RequestAck()                    { c.ackNow = true }
+func (c *conn) SendProbe()                      { c.probe = true }
+func (c *conn) RequestAck()                     { c.ackNow = true }
 
 func (c *conn) DeclareLost(now time.Time, p *rudp.SentPacket, retransmit bool) {
 	prior := c.hist.BytesInFlight()
