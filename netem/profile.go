@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// MaxDelay bounds Delay, Jitter and Slot, keeping the time arithmetic far
+// from overflow.
+const MaxDelay = 24 * time.Hour
+
 // ErrInvalidProfile is wrapped by every error [Profile.Validate] returns.
 var ErrInvalidProfile = errors.New("netem: invalid profile")
 
@@ -92,11 +96,16 @@ func checkProb(field string, v float64) error {
 // Validate reports the first invalid field; the error names it and its value
 // and wraps [ErrInvalidProfile].
 func (p Profile) Validate() error {
-	if p.Delay < 0 {
-		return invalid("Delay", "must not be negative (got %v)", p.Delay)
-	}
-	if p.Jitter < 0 {
-		return invalid("Jitter", "must not be negative (got %v)", p.Jitter)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Delay", p.Delay}, {"Jitter", p.Jitter}, {"Slot", p.Slot}} {
+		if d.v < 0 {
+			return invalid(d.name, "must not be negative (got %v)", d.v)
+		}
+		if d.v > MaxDelay {
+			return invalid(d.name, "must be at most %v (got %v)", MaxDelay, d.v)
+		}
 	}
 	if p.JitterDist != JitterUniform && p.JitterDist != JitterNormal {
 		return invalid("JitterDist", "is unknown (got %d)", int(p.JitterDist))
@@ -131,9 +140,6 @@ func (p Profile) Validate() error {
 		if err := p.Trace.Validate(); err != nil {
 			return err
 		}
-	}
-	if p.Slot < 0 {
-		return invalid("Slot", "must not be negative (got %v)", p.Slot)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ func TestProfileValidateRejectsBadFields(t *testing.T) {
 		{"ge_probability_above_one", Profile{Burst: &badGE}, "Burst.PGoodToBad"},
 		{"ge_bad_state_never_ends", Profile{Burst: &stuck}, "Burst.PBadToGood"},
 		{"negative_slot", Profile{Slot: -time.Millisecond}, "Slot"},
+		{"delay_above_max", Profile{Delay: MaxDelay + 1}, "Delay"},
+		{"trace_period_above_max", Profile{Trace: &Trace{Opportunities: []time.Duration{1}, Period: MaxTracePeriod + 1}}, "Trace.Period"},
 		{"empty_trace", Profile{Trace: &Trace{}}, "Trace.Opportunities"},
 		{"unsorted_trace", Profile{Trace: &Trace{Opportunities: []time.Duration{5, 3}}}, "Trace.Opportunities"},
 	}

@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// MaxTracePeriod bounds a trace's period (and so every opportunity offset),
+// keeping the time arithmetic far from overflow.
+const MaxTracePeriod = 100 * time.Hour
+
 // DefaultTraceBytes is the size of one delivery opportunity when
 // [Trace.BytesPerOpportunity] is 0: one 1500-byte packet, as in mahimahi.
 const DefaultTraceBytes = 1500
@@ -46,8 +50,9 @@ func ParseMahimahi(r io.Reader) (*Trace, error) {
 			continue
 		}
 		ms, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || ms < 0 {
-			return nil, fmt.Errorf("%w: Trace line %d is not a millisecond timestamp (%q)", ErrInvalidProfile, line, s)
+		if err != nil || ms < 0 || ms > MaxTracePeriod.Milliseconds() {
+			return nil, fmt.Errorf("%w: Trace line %d is not a millisecond timestamp in [0, %d] (%q)",
+				ErrInvalidProfile, line, MaxTracePeriod.Milliseconds(), s)
 		}
 		t.Opportunities = append(t.Opportunities, time.Duration(ms)*time.Millisecond)
 	}
@@ -80,6 +85,9 @@ func (t *Trace) Validate() error {
 	period := t.period()
 	if period <= 0 {
 		return invalid("Trace.Period", "must be positive (last opportunity is %v)", t.Opportunities[len(t.Opportunities)-1])
+	}
+	if period > MaxTracePeriod {
+		return invalid("Trace.Period", "must be at most %v (got %v)", MaxTracePeriod, period)
 	}
 	if last := t.Opportunities[len(t.Opportunities)-1]; last > period {
 		return invalid("Trace.Opportunities", "must end within Period (last %v > %v)", last, period)
