@@ -55,6 +55,9 @@ type Config struct {
 	KeepAliveProbes              int
 	// Congestion names the congestion.New controller ("reno" when empty).
 	Congestion string
+	// DisableSACK stops offering and accepting SACK-permitted (RFC 2018);
+	// loss recovery is then NewReno's (RFC 6582) on cumulative ACKs.
+	DisableSACK bool
 	// Pacing enables the controller's pacer (off by default, like Linux
 	// TCP without the fq qdisc).
 	Pacing bool
@@ -69,6 +72,9 @@ type Config struct {
 
 	// trace, if set (tests only), sees every segment sent and received.
 	trace func(local netip.Addr, out bool, h *Header, payloadLen int)
+	// checkScoreboard, if set (tests only), verifies the SACK scoreboard
+	// after every segment and panics on drift.
+	checkScoreboard bool
 }
 
 // withDefaults returns c with zero fields filled in; mtu is the link MTU.

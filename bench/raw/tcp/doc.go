@@ -7,19 +7,25 @@
 // The package owns:
 //   - segment.go, options.go: the TCP header and option codec (pure, no I/O);
 //   - seq.go: sequence-number arithmetic modulo 2^32;
-//   - tcb*.go, send_buffer.go, recv_buffer.go, rtt.go: the per-connection
-//     state machine (RFC 9293 states, sliding window, reassembly, RFC 6298
-//     RTO, fast retransmit / NewReno recovery, keepalive). It never reads a
-//     clock, starts a goroutine or does I/O;
+//   - tcb*.go, buffer.go, rtt.go: the per-connection state machine (RFC 9293
+//     states, sliding window with window scaling, reassembly, RFC 6298 RTO,
+//     fast retransmit with NewReno or SACK recovery, zero-window probes,
+//     keepalive). It never reads a clock, starts a goroutine or does I/O;
 //   - stack.go, conn.go, listener.go: the one goroutine that owns every TCB
 //     of a Stack, its timer, and the net.Conn / net.Listener wrappers;
-//   - link*.go: the Link seam and its netem and TUN implementations.
+//   - link*.go: the Link seam and its net.PacketConn (netem) and device
+//     (TUN) implementations; pair.go: two Stacks across a netem link, with
+//     Transfer for the benchmark tool.
 //
 // Congestion control is not implemented here: the window arithmetic comes
 // from skiff's congestion package (Reno by default), fed with transmission
 // numbers as packet numbers so that the one-reduction-per-window rule holds.
-// SACK is not implemented, so SACK-permitted is never advertised (received
-// SACK options are parsed and ignored).
+// SACK (RFC 2018) is negotiated unless Config.DisableSACK: the receiver
+// reports out-of-order data in up to four blocks, the sender keeps a
+// scoreboard and recovers per RFC 6675 (pipe, IsLost with DupThresh 3); without
+// SACK it runs NewReno recovery (RFC 6582) on cumulative ACKs and goes back
+// to SND.UNA after a timeout. Timestamps (RFC 7323) are not offered, so RTT
+// samples follow Karn's algorithm.
 //
 // The IPv4 header is built and parsed with bench/raw/ipv4; this package must
 // not import skiff's session packages (root, rudp, fec) nor any plotting or

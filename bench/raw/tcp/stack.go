@@ -263,6 +263,11 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 	if c, ok := s.conns[key]; ok {
 		c.t.handleSegment(now, h, payload)
 		c.t.output(now)
+		if s.cfg.checkScoreboard {
+			if err := c.t.checkScoreboard(); err != nil {
+				panic(err)
+			}
+		}
 		s.after(c)
 		return
 	}

@@ -17,7 +17,15 @@ type sentRecord struct {
 	pn       uint64
 	at       time.Time
 	retrans  bool // Karn: no RTT sample from this range
+	sacked   bool // covered by a SACK block (RFC 2018)
+	lost     bool // declared lost (RFC 6675 IsLost, or the RTO): not in the pipe
 }
+
+// size returns the sequence space the record covers.
+func (r *sentRecord) size() int { return int(r.end - r.seq) }
+
+// inPipe reports whether the record counts in RFC 6675's pipe.
+func (r *sentRecord) inPipe() bool { return !r.sacked && !r.lost }
 
 // oooSegment is data received beyond RCV.NXT, held for reassembly.
 type oooSegment struct {
@@ -82,6 +90,13 @@ type tcb struct {
 	inRecovery bool
 	recover    uint32
 
+	// SACK (RFC 2018) and SACK-based loss recovery (RFC 6675).
+	sackOffered bool   // we put SACK-permitted in our SYN
+	sackOK      bool   // both sides did: scoreboard mode
+	pipe        int    // RFC 6675 pipe: bytes of records inPipe
+	lostCount   int    // records marked lost and not yet retransmitted
+	lastOOO     uint32 // start of the latest out-of-order arrival (first SACK block)
+
 	// Other timers.
 	persistAt, delAckAt, keepAliveAt, closeAt time.Time
 	kaProbes                                  int
@@ -120,6 +135,7 @@ func newTCB(cfg *Config, localPort, remotePort uint16, iss uint32, emit emitFunc
 func (c *tcb) open(now time.Time) {
 	c.state = StateSynSent
 	c.wsOffered = true
+	c.sackOffered = !c.cfg.DisableSACK
 	c.sndNxt = c.iss + 1
 	c.sndMax = c.sndNxt
 	c.sendSYN(now, false)
@@ -137,6 +153,7 @@ func (c *tcb) sendSYN(now time.Time, ack bool) {
 		h.Options.HasWindowScale = true
 		h.Options.WindowScale = c.rcvShift
 	}
+	h.Options.SACKPermitted = c.sackOffered
 	if ack {
 		h.Flags |= FlagACK
 		h.Ack = c.rcvNxt
@@ -163,6 +180,7 @@ func (c *tcb) sendControl(seq uint32, flags Flags) {
 	if flags&FlagACK != 0 {
 		h.Ack = c.rcvNxt
 		h.Window = c.windowField()
+		c.fillSACK(&h.Options, 40)
 	}
 	c.send(h, nil)
 }
@@ -249,6 +267,7 @@ func (c *tcb) enterClosed(err error) {
 	}
 	c.rtoAt, c.persistAt, c.delAckAt, c.keepAliveAt, c.closeAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	c.sent, c.ooo = nil, nil
+	c.pipe, c.lostCount = 0, 0
 }
 
 // enterTimeWait starts the 2·MSL timer (RFC 9293 §3.10.7.4).

@@ -15,12 +15,16 @@ func (c *tcb) processACK(now time.Time, h *Header, payloadLen int) bool {
 	}
 	c.retries = 0 // the peer is alive
 	win := uint32(h.Window) << c.sndShift
-	switch {
-	case seqGT(ack, c.sndUna):
-		c.onNewAck(now, ack)
-	case ack == c.sndUna && payloadLen == 0 && h.Flags&(FlagSYN|FlagFIN) == 0 &&
-		win == c.sndWnd && c.sndMax != c.sndUna:
-		c.onDupAck(now)
+	if c.sackOK {
+		c.processACKWithSACK(now, h)
+	} else {
+		switch {
+		case seqGT(ack, c.sndUna):
+			c.onNewAck(now, ack)
+		case ack == c.sndUna && payloadLen == 0 && h.Flags&(FlagSYN|FlagFIN) == 0 &&
+			win == c.sndWnd && c.sndMax != c.sndUna:
+			c.onDupAck(now)
+		}
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 rule).
 	if seqLT(c.sndWl1, h.Seq) || (c.sndWl1 == h.Seq && seqLEQ(c.sndWl2, ack)) {
@@ -60,16 +64,25 @@ func (c *tcb) onNewAck(now time.Time, ack uint32) {
 	var sampleAt time.Time
 	n := 0
 	for ; n < len(c.sent) && seqLEQ(c.sent[n].end, ack); n++ {
-		r := c.sent[n]
+		r := &c.sent[n]
 		if !r.retrans {
 			sampleAt = r.at
 		}
-		if c.cc != nil {
-			c.cc.OnPacketAcked(now, r.pn, int(r.end-r.seq), priorInFlight)
+		if r.inPipe() {
+			c.pipe -= r.size()
+		}
+		if r.lost {
+			c.lostCount--
+		}
+		if c.cc != nil && !r.sacked { // a SACKed record was reported already
+			c.cc.OnPacketAcked(now, r.pn, r.size(), priorInFlight)
 		}
 	}
 	c.sent = c.sent[:copy(c.sent, c.sent[n:])]
 	if len(c.sent) > 0 && seqLT(c.sent[0].seq, ack) {
+		if c.sent[0].inPipe() {
+			c.pipe -= int(ack - c.sent[0].seq)
+		}
 		c.sent[0].seq = ack // partially acked range
 	}
 	if !sampleAt.IsZero() {
@@ -96,7 +109,7 @@ func (c *tcb) onNewAck(now time.Time, ack uint32) {
 		if seqGEQ(ack, c.recover) { // full ACK: recovery over (RFC 6582 §3.2 step 3)
 			c.inRecovery = false
 			c.dupAcks = 0
-		} else { // partial ACK: retransmit the next hole at once
+		} else if !c.sackOK { // partial ACK: retransmit the next hole at once
 			c.retransmitFirst(now, true)
 		}
 		return
@@ -125,8 +138,14 @@ func (c *tcb) onDupAck(now time.Time) {
 	c.retransmitFirst(now, true)
 }
 
-// flight returns the bytes sent and not yet acknowledged (SND.NXT − SND.UNA).
-func (c *tcb) flight() int { return int(c.sndNxt - c.sndUna) }
+// flight returns the bytes in flight for congestion control: RFC 6675's
+// pipe with SACK, SND.NXT − SND.UNA without.
+func (c *tcb) flight() int {
+	if c.sackOK {
+		return c.pipe
+	}
+	return int(c.sndNxt - c.sndUna)
+}
 
 // onRetransmissionTimeout handles the RTO (RFC 6298 §5.4–5.7): back off,
 // tell the controller, and go back to SND.UNA (the whole flight is resent
@@ -157,6 +176,10 @@ func (c *tcb) onRetransmissionTimeout(now time.Time) {
 	}
 	c.inRecovery, c.dupAcks = false, 0
 	c.recover = c.sndMax
+	if c.sackOK && len(c.sent) > 0 {
+		c.rtoWithSACK(now)
+		return
+	}
 	c.sndNxt = c.sndUna
 	c.sent = c.sent[:0]
 	c.retransmitFirst(now, false)
@@ -175,7 +198,7 @@ func (c *tcb) retransmitFirst(now time.Time, lossEvent bool) {
 		r := c.sent[0]
 		c.cc.OnCongestionEvent(now, r.pn, int(r.end-r.seq), c.flight())
 	}
-	c.transmit(now, c.sndUna, n, fin)
+	c.transmit(now, c.sndUna, n, fin, -1)
 	if seqLT(c.sndNxt, c.sndUna+uint32(n)+boolSeq(fin)) {
 		c.sndNxt = c.sndUna + uint32(n) + boolSeq(fin)
 	}

@@ -18,6 +18,10 @@ func FuzzTCBSegment(f *testing.F) {
 	seed(Header{SrcPort: 2000, DstPort: 1000, Seq: 6001, Ack: 101, Flags: FlagACK, Window: 0}, "later")
 	seed(Header{SrcPort: 2000, DstPort: 1000, Seq: 1, Flags: FlagSYN, Options: Options{MSS: 1, HasWindowScale: true, WindowScale: 14}}, "")
 	seed(Header{SrcPort: 2000, DstPort: 1000, Seq: 1, Ack: 101, Flags: FlagSYN | FlagACK, Options: Options{MSS: 9000}}, "x")
+	seed(Header{SrcPort: 2000, DstPort: 1000, Seq: 5001, Ack: 101, Flags: FlagACK, Window: 100,
+		Options: Options{NumSACK: 2, SACK: [4]SACKBlock{{1101, 2101}, {3101, 3101}}}}, "")
+	seed(Header{SrcPort: 2000, DstPort: 1000, Seq: 5001, Ack: 1101, Flags: FlagACK, Window: 100,
+		Options: Options{NumSACK: 1, SACK: [4]SACKBlock{{1500, 3101}}}}, "")
 	f.Fuzz(func(t *testing.T, hdr, payload []byte, which uint8) {
 		var h Header
 		if _, err := h.Unmarshal(hdr); err != nil {
@@ -50,6 +54,9 @@ func FuzzTCBSegment(f *testing.F) {
 		if e.t.state.synchronized() && e.t.state != StateClosed {
 			if seqGT(e.t.sndUna, e.t.sndMax) || seqGT(e.t.sndNxt, e.t.sndMax) {
 				t.Fatalf("send sequence out of order: una %d nxt %d max %d", e.t.sndUna, e.t.sndNxt, e.t.sndMax)
+			}
+			if err := e.t.checkScoreboard(); err != nil {
+				t.Fatal(err)
 			}
 			if e.t.rb.Len() > cfg.RecvBuffer+1<<e.t.rcvShift {
 				t.Fatalf("receive buffer over its bound: %d", e.t.rb.Len())

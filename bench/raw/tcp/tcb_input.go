@@ -124,6 +124,7 @@ func (c *tcb) handleListen(now time.Time, h *Header) {
 	}
 	c.irs = h.Seq
 	c.rcvNxt = h.Seq + 1
+	c.sackOffered = !c.cfg.DisableSACK && h.Options.SACKPermitted
 	c.takeSYNOptions(h, h.Options.HasWindowScale)
 	c.sndWnd = uint32(h.Window) // never scaled in a SYN
 	c.sndWl1, c.sndWl2 = h.Seq, c.iss
@@ -134,10 +135,11 @@ func (c *tcb) handleListen(now time.Time, h *Header) {
 	c.sendSYN(now, true)
 }
 
-// takeSYNOptions applies the peer's SYN options: MSS and window scaling
-// (used only when both sides offered it). SACK-permitted and timestamps are
-// not negotiated (we never offer them), so they are ignored.
+// takeSYNOptions applies the peer's SYN options: MSS, window scaling and
+// SACK-permitted (each used only when both sides offered it). Timestamps
+// are not negotiated (we never offer them), so they are ignored.
 func (c *tcb) takeSYNOptions(h *Header, offerWS bool) {
+	c.sackOK = c.sackOffered && h.Options.SACKPermitted
 	peerMSS := int(h.Options.MSS)
 	if peerMSS == 0 {
 		peerMSS = DefaultMSS

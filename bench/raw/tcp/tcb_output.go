@@ -43,6 +43,14 @@ func (c *tcb) windowUpdateDue() bool {
 // the peer's window is closed.
 func (c *tcb) sendNewData(now time.Time) {
 	for {
+		if c.sackOK && c.lostCount > 0 {
+			if c.cc != nil && !c.cc.CanSend(c.flight()) {
+				return
+			}
+			if c.retransmitLost(now) {
+				continue
+			}
+		}
 		off := int(c.sndNxt - c.sndUna)
 		buffered := c.sb.Len()
 		unsent := buffered - off
@@ -51,7 +59,7 @@ func (c *tcb) sendNewData(now time.Time) {
 		}
 		if unsent == 0 {
 			if c.finQueued && !(c.finSent && seqGT(c.sndNxt, c.finSeq)) {
-				c.transmit(now, c.sndNxt, 0, true)
+				c.transmit(now, c.sndNxt, 0, true, -1)
 				c.sndNxt++
 			}
 			return
@@ -81,7 +89,7 @@ func (c *tcb) sendNewData(now time.Time) {
 			}
 		}
 		fin := c.finQueued && n == unsent
-		c.transmit(now, c.sndNxt, n, fin)
+		c.transmit(now, c.sndNxt, n, fin, -1)
 		c.sndNxt += uint32(n) + boolSeq(fin)
 	}
 }
@@ -89,7 +97,8 @@ func (c *tcb) sendNewData(now time.Time) {
 // transmit sends n bytes from the send buffer starting at seq (plus a FIN),
 // records the transmission for RTT and congestion control, and arms the
 // retransmission timer. It does not move SND.NXT; it moves SND.MAX.
-func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool) {
+// idx, when not negative, is the index of the lost record being resent.
+func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool, idx int) {
 	payload := c.scratch[:c.sb.peekAt(int(seq-c.sndUna), c.scratch[:n])]
 	h := &c.txHdr
 	*h = Header{Seq: seq, Ack: c.rcvNxt, Flags: FlagACK}
@@ -101,17 +110,35 @@ func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool) {
 		h.Flags |= FlagPSH
 	}
 	h.Window = c.windowField()
+	sackFit := c.fillSACK(&h.Options, c.mss-len(payload))
 	end := seq + uint32(len(payload)) + boolSeq(fin)
 	retrans := seqLT(seq, c.sndMax)
 	c.pn++
+	prior := c.flight()
 	rec := sentRecord{seq: seq, end: end, pn: c.pn, at: now, retrans: retrans}
-	if retrans && len(c.sent) > 0 && c.sent[0].seq == seq {
+	switch {
+	case idx >= 0 && idx < len(c.sent): // a lost record, retransmitted in place
+		if c.sent[idx].lost {
+			c.lostCount--
+		}
+		if c.sent[idx].inPipe() {
+			c.pipe -= c.sent[idx].size()
+		}
+		c.sent[idx] = rec
+	case retrans && len(c.sent) > 0 && c.sent[0].seq == seq:
+		if c.sent[0].lost {
+			c.lostCount--
+		}
+		if c.sent[0].inPipe() {
+			c.pipe -= c.sent[0].size()
+		}
 		c.sent[0] = rec // a retransmission of the first range keeps its place
-	} else {
+	default:
 		c.sent = append(c.sent, rec)
 	}
+	c.pipe += rec.size()
 	if c.cc != nil {
-		c.cc.OnPacketSent(now, c.pn, int(end-seq), c.flight())
+		c.cc.OnPacketSent(now, c.pn, rec.size(), prior)
 	}
 	c.stats.BytesSent += uint64(len(payload))
 	if retrans {
@@ -123,6 +150,9 @@ func (c *tcb) transmit(now time.Time, seq uint32, n int, fin bool) {
 	}
 	c.ackNow, c.ackPending, c.delAckAt = false, 0, time.Time{}
 	c.send(h, payload)
+	if !sackFit { // a full segment had no room for our SACK blocks
+		c.sendACK()
+	}
 }
 
 // sendZeroWindowProbe sends one byte beyond a closed window (RFC 9293
@@ -131,6 +161,6 @@ func (c *tcb) sendZeroWindowProbe(now time.Time) {
 	if !c.state.canSendData() || c.sndWnd != 0 || c.sndMax != c.sndUna || c.sb.Len() <= int(c.sndNxt-c.sndUna) {
 		return
 	}
-	c.transmit(now, c.sndNxt, 1, false)
+	c.transmit(now, c.sndNxt, 1, false, -1)
 	c.sndNxt++
 }

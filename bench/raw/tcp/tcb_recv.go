@@ -27,6 +27,7 @@ func (c *tcb) receive(now time.Time, seq uint32, payload []byte, fin bool) {
 	}
 	if seq != c.rcvNxt {
 		c.stats.OutOfOrder++
+		c.lastOOO = seq
 		c.insertOOO(seq, payload, fin)
 		c.ackNow = true // duplicate ACK for the sender's fast retransmit
 		return

@@ -60,7 +60,7 @@ func exchange(t *testing.T, c halfCloser, out []byte) []byte {
 // runPairTransfer moves size bytes each way between two Stacks over netem
 // with profile prof in both directions and checks them by SHA-256.
 func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int) (a, b ConnStats, elapsed time.Duration) {
-	cfg := Config{MSL: time.Second}
+	cfg := Config{MSL: time.Second, checkScoreboard: true}
 	var mu sync.Mutex
 	var ring []string
 	cfg.trace = func(local netip.Addr, out bool, h *Header, n int) {
