@@ -58,9 +58,18 @@
 // keep arriving; (3) the delay bound removes the block code's real defect
 // for sparse traffic, and interleaving (depth d) addresses bursts: with
 // d groups open at once, a burst of d consecutive losses costs each group
-// one packet, which XOR or RS(k,1) repairs; (4) the group is also the unit
-// of the ARQ fallback: when a group cannot be rebuilt the session falls
-// back to NACK or RTO for exactly the packets still missing.
+// one packet, which XOR or RS(k,1) repairs; (4) a group that cannot be
+// rebuilt leaves exactly its missing packets to the ARQ fallback (NACK or
+// RTO), which Strategy holds back briefly so it does not race the repair.
+//
+// # Measured
+//
+// In sessions over a 10 ms one-way netem path (recovery_fec_test.go in the
+// root package, fake time): 200-byte messages at 50 Hz with 5% loss have
+// p99 one-way latency 12.2 ms with time-bounded groups and 70.6 ms with
+// size-only groups of 10 (the same code with MaxGroupDelay < 0); a 2 MiB
+// transfer at 3% loss has every dropped data packet rebuilt by RS(10,3)
+// without retransmission, and XOR(10) at 1% rebuilds about 90%.
 //
 // # Adaptive redundancy
 //
