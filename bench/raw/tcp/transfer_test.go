@@ -59,8 +59,8 @@ func exchange(t *testing.T, c halfCloser, out []byte) []byte {
 
 // runPairTransfer moves size bytes each way between two Stacks over netem
 // with profile prof in both directions and checks them by SHA-256.
-func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int) (a, b ConnStats, elapsed time.Duration) {
-	cfg := Config{MSL: time.Second, checkScoreboard: true}
+func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int, cfg Config) (a, b ConnStats, elapsed time.Duration) {
+	cfg.MSL, cfg.checkScoreboard = time.Second, true
 	var mu sync.Mutex
 	var ring []string
 	cfg.trace = func(local netip.Addr, out bool, h *Header, n int) {
@@ -132,20 +132,38 @@ func runPairTransfer(t *testing.T, prof netem.Profile, seed int64, size int) (a,
 
 func TestPairTransfer1MiB(t *testing.T) {
 	cases := []struct {
-		name string
-		loss float64
+		name   string
+		loss   float64
+		noSACK bool
 	}{
-		{"no_loss", 0},
-		{"loss_1pct", 0.01},
-		{"loss_5pct", 0.05},
+		{"no_loss", 0, false},
+		{"loss_1pct", 0.01, false},
+		{"loss_5pct", 0.05, false},
+		{"loss_1pct_newreno", 0.01, true},
+		{"loss_5pct_newreno", 0.05, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				prof := netem.Profile{Delay: 10 * time.Millisecond, Loss: tc.loss}
-				a, b, el := runPairTransfer(t, prof, 7, 1<<20)
+				a, b, el := runPairTransfer(t, prof, 7, 1<<20, Config{DisableSACK: tc.noSACK})
 				t.Logf("1 MiB each way in %v (fake time); A: %+v; B: %+v", el, a, b)
 			})
 		})
+	}
+}
+
+// TestPairTransferManySeeds runs smaller transfers across harsher links
+// (jitter with reordering, duplicates, corruption, a bottleneck queue) with
+// several seeds, with and without SACK.
+func TestPairTransferManySeeds(t *testing.T) {
+	for seed := int64(1); seed <= 6; seed++ {
+		for _, loss := range []float64{0.02, 0.1} {
+			synctest.Test(t, func(t *testing.T) {
+				prof := netem.Profile{Delay: 5 * time.Millisecond, Jitter: 2 * time.Millisecond, AllowReorder: seed%2 == 0,
+					Loss: loss, Duplicate: 0.02, Corrupt: 0.02, Bandwidth: 20e6, QueueBytes: 64 << 10}
+				runPairTransfer(t, prof, seed, 128<<10, Config{DisableSACK: seed%3 == 0})
+			})
+		}
 	}
 }
