@@ -105,19 +105,23 @@ func TestSetProfileBandwidthDropAndLinkDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const size = 1000
 		rec := newRecorder()
-		p, err := NewPipe(Profile{Bandwidth: 8_000_000, QueueBytes: 20_000}, 1, rec.deliver)
+		up := Profile{Bandwidth: 8_000_000, QueueBytes: 20_000}
+		p, err := NewPipe(up, 1, rec.deliver)
 		require.NoError(t, err)
 		defer p.Close()
 		tick := 0
-		offerAtRate(t, p, 6000, size, 16_000_000, func() { // 2000 packets/s for 3 s
+		// 2000 packets/s offered for 7.5 s.
+		offerAtRate(t, p, 15_000, size, 16_000_000, func() {
 			tick++
 			switch tick {
-			case 100: // 1 s: bandwidth drops to 2 Mbit/s
+			case 100: // 0.99 s: the bandwidth drops to 2 Mbit/s mid-transfer
 				require.NoError(t, p.SetProfile(Profile{Bandwidth: 2_000_000, QueueBytes: 20_000}))
-			case 150: // 1.5 s: the link goes down for 0.5 s
-				require.NoError(t, p.SetProfile(Profile{Down: true}))
-			case 200:
-				require.NoError(t, p.SetProfile(Profile{Bandwidth: 8_000_000, QueueBytes: 20_000}))
+			case 150: // 1.49 s: the link goes down for 5 s
+				down := p.Profile()
+				down.Down = true
+				require.NoError(t, p.SetProfile(down))
+			case 650: // 6.49 s: back up
+				require.NoError(t, p.SetProfile(up))
 			}
 		})
 		got := rec.arrivals()
@@ -132,14 +136,11 @@ func TestSetProfileBandwidthDropAndLinkDown(t *testing.T) {
 		}
 		// 8 Mbit/s = 1000 packets/s, 2 Mbit/s = 250 packets/s.
 		require.InDelta(t, 500, count(200*time.Millisecond, 700*time.Millisecond), 5)
-		// The changes land at the 100th/150th/200th tick, at 0.99 s, 1.49 s
-		// and 1.99 s; the 20 kB queue drains in 80 ms at 2 Mbit/s.
 		require.InDelta(t, 100, count(1100*time.Millisecond, 1500*time.Millisecond), 5)
-		require.Zero(t, count(1500*time.Millisecond, 1990*time.Millisecond), "down: the queue was dropped, nothing new entered")
-		require.InDelta(t, 500, count(2200*time.Millisecond, 2700*time.Millisecond), 5)
-		st := p.Stats()
-		// 0.5 s at 2000 packets/s offered, plus the 20 queued packets.
-		require.Equal(t, uint64(1020), st.DroppedDown)
+		require.Zero(t, count(1500*time.Millisecond, 6490*time.Millisecond), "down: the queue was dropped, nothing new entered")
+		require.InDelta(t, 500, count(6700*time.Millisecond, 7200*time.Millisecond), 5)
+		// 5 s at 2000 packets/s offered, plus the 20 queued packets.
+		require.Equal(t, uint64(10_020), p.Stats().DroppedDown)
 	})
 }
 
