@@ -9,7 +9,8 @@ type sentPacket struct {
 	pkt      []byte // marshalled media packet
 	priority uint8
 	deadline time.Time // zero: none
-	lastSent time.Time
+	lastSent time.Time // first transmission
+	lastRTX  time.Time // latest retransmission (or tail probe)
 	resent   int
 }
 

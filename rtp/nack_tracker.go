@@ -8,35 +8,46 @@ import (
 
 // missingPacket is a media sequence number the receiver has not seen.
 type missingPacket struct {
-	detected time.Time
-	next     time.Time // when to (re)send a NACK
-	lastNACK time.Time
-	sent     int
+	detected   time.Time
+	next       time.Time // when to send the next NACK
+	roundStart time.Time // first NACK of the current round
+	rounds     int       // rounds started
+	inRound    int       // NACKs sent in the current round
 }
 
 // nackTracker finds gaps in the media sequence and schedules NACKs (RFC
-// 4585 generic NACK): a gap is NACKed after reorderWait, once more after
-// repeat (feedback can be lost too; the sender ignores a NACK it answered
-// within half a round trip), then every srtt + 4·rttvar until repaired, too old, or maxRetries NACKs went out.
-// Its RTT estimate (RFC 6298 smoothing) is sampled from the time between a
-// packet's single NACK and its RTX repair. Not safe for concurrent use.
+// 4585 generic NACK) in rounds. A gap's first round starts reorderWait
+// after it is seen: one NACK, then `repeats` copies `repeat` apart, since
+// feedback can be lost too (the sender answers only the first that
+// arrives: it ignores a NACK for a packet it resent within half a round
+// trip). If the repair has not come srtt + 4·rttvar after a round began,
+// the next round starts; after maxRounds rounds, or once the gap is older
+// than the caller's limit, it is given up. The RTT estimate (RFC 6298
+// smoothing) is sampled from repairs in the first round, which are
+// unambiguous. Before the first sample rttvar is InitialRTT/8, not RFC
+// 6298's R/2: a spurious NACK costs one extra RTX, a late one the frame.
+// Not safe for concurrent use.
 type nackTracker struct {
 	unwrap      rtcp.SeqUnwrapper
 	started     bool
 	highest     int64
 	missing     map[int64]*missingPacket
 	maxMissing  int
-	maxRetries  int
+	maxRounds   int
 	reorderWait time.Duration
 	repeat      time.Duration
+	repeats     int
 
 	srtt, rttvar time.Duration
 	haveRTT      bool
 }
 
-func newNACKTracker(initialRTT, reorderWait, repeat time.Duration, maxRetries, maxMissing int) *nackTracker {
-	return &nackTracker{missing: make(map[int64]*missingPacket), maxMissing: maxMissing, repeat: repeat,
-		maxRetries: maxRetries, reorderWait: reorderWait, srtt: initialRTT, rttvar: initialRTT / 2}
+func newNACKTracker(initialRTT, reorderWait, repeat time.Duration, repeats, maxRounds, maxMissing int) *nackTracker {
+	if repeat <= 0 {
+		repeats = 0
+	}
+	return &nackTracker{missing: make(map[int64]*missingPacket), maxMissing: maxMissing, repeat: repeat, repeats: repeats,
+		maxRounds: maxRounds, reorderWait: reorderWait, srtt: initialRTT, rttvar: initialRTT / 8}
 }
 
 // prime starts the sequence at first, before any packet is recorded, so
@@ -75,8 +86,8 @@ func (n *nackTracker) onPacket(now time.Time, seq uint16, rtx bool) (int64, bool
 	if !ok {
 		return ext, false
 	}
-	if rtx && m.sent == 1 {
-		n.sample(now.Sub(m.lastNACK))
+	if rtx && m.rounds == 1 {
+		n.sample(now.Sub(m.roundStart))
 	}
 	delete(n.missing, ext)
 	return ext, true
@@ -106,28 +117,40 @@ func (n *nackTracker) sample(r time.Duration) {
 	n.srtt = (7*n.srtt + r) / 8
 }
 
+// retryInterval is the time from a round's start to the next round.
 func (n *nackTracker) retryInterval() time.Duration {
 	return max(n.srtt+4*n.rttvar, 5*time.Millisecond)
 }
 
 // due appends the sequence numbers to NACK at now to dst. Gaps older than
-// maxAge (0: no limit) or NACKed maxRetries times are given up.
+// maxAge (0: no limit) or past maxRounds rounds are given up.
 func (n *nackTracker) due(now time.Time, maxAge time.Duration, dst []uint16) []uint16 {
 	for s, m := range n.missing {
-		if maxAge > 0 && now.Sub(m.detected) > maxAge || m.sent >= n.maxRetries {
+		if maxAge > 0 && now.Sub(m.detected) > maxAge {
 			delete(n.missing, s)
 			continue
 		}
 		if now.Before(m.next) {
 			continue
 		}
+		if m.inRound == 0 {
+			if m.rounds >= n.maxRounds {
+				delete(n.missing, s)
+				continue
+			}
+			m.rounds++
+			m.roundStart = now
+		}
 		dst = append(dst, uint16(s))
-		m.sent++
-		m.lastNACK = now
-		if m.sent == 1 && n.repeat > 0 {
-			m.next = now.Add(n.repeat) // quick second NACK in case the first is lost
+		m.inRound++
+		if m.inRound <= n.repeats {
+			m.next = now.Add(n.repeat)
 		} else {
-			m.next = now.Add(n.retryInterval())
+			m.inRound = 0
+			m.next = m.roundStart.Add(n.retryInterval())
+			if m.next.Before(now) {
+				m.next = now.Add(n.repeat)
+			}
 		}
 	}
 	return dst

@@ -31,11 +31,14 @@ type ReceiverConfig struct {
 	InitialRTT time.Duration
 	// ReorderWait delays the first NACK of a gap (default 0: at once).
 	ReorderWait time.Duration
-	// NACKRepeat is the delay of the second NACK of a gap, sent in case
-	// the first was lost (default 10 ms; negative: no early repeat).
-	NACKRepeat time.Duration
-	// MaxNACKRetries bounds the NACKs per missing packet (default 10).
-	MaxNACKRetries int
+	// NACKRepeats quick repeats of a gap's first NACK follow it NACKRepeat
+	// apart, in case feedback is lost (defaults 2 and 10 ms; NACKRepeat < 0:
+	// none). The sender answers only the first that arrives.
+	NACKRepeat  time.Duration
+	NACKRepeats int
+	// MaxNACKRounds bounds the NACK rounds per missing packet (default 10;
+	// a round is one NACK and its quick repeats).
+	MaxNACKRounds int
 	// MaxMissing bounds the tracked gaps (default 1000).
 	MaxMissing int
 	// PLIInterval is the least time between two PLIs (default 200 ms).
@@ -64,8 +67,11 @@ func (c *ReceiverConfig) setDefaults() {
 	if c.NACKRepeat == 0 {
 		c.NACKRepeat = 10 * time.Millisecond
 	}
-	if c.MaxNACKRetries == 0 {
-		c.MaxNACKRetries = 10
+	if c.NACKRepeats == 0 {
+		c.NACKRepeats = 2
+	}
+	if c.MaxNACKRounds == 0 {
+		c.MaxNACKRounds = 10
 	}
 	if c.MaxMissing == 0 {
 		c.MaxMissing = 1000
@@ -147,7 +153,7 @@ type frameStatus struct {
 func NewReceiver(cfg ReceiverConfig) *Receiver {
 	cfg.setDefaults()
 	return &Receiver{cfg: cfg, frames: make(map[int64]*inFrame),
-		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.NACKRepeat, cfg.MaxNACKRetries, cfg.MaxMissing)}
+		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.NACKRepeat, cfg.NACKRepeats, cfg.MaxNACKRounds, cfg.MaxMissing)}
 }
 
 // Config returns the configuration with defaults applied.
@@ -368,9 +374,10 @@ func (r *Receiver) giveUp(now time.Time, f *inFrame, undecodable bool) {
 	} else {
 		k.Lost++
 	}
-	// A lost key frame, or any frame whose loss breaks the reference
-	// chain, needs a key frame to recover.
-	if undecodable || f.desc.Kind == KindI || f.desc.Kind == KindOther {
+	// A lost key frame, or a frame made undecodable by a lost reference,
+	// needs a key frame to recover. (A frame lost whole has an unknown
+	// kind: if others depend on it they come out undecodable.)
+	if undecodable || f.desc.Kind == KindI {
 		r.pliDue = true
 	}
 	f.gone, f.goneAt = true, now

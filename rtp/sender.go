@@ -135,9 +135,11 @@ type Sender struct {
 	queuedBytes int
 	wireFrame   uint16
 
-	rtxQueue []uint16 // seqs to retransmit, FIFO
-	rtxBytes int
-	rtxSeq   uint16
+	rtxQueue  []uint16 // seqs to retransmit, FIFO
+	rtxLater  []uint16 // second copies and tail probes, sent after rtxQueue
+	rtxBytes  int      // both queues
+	rtxFirstB int      // rtxQueue only
+	rtxSeq    uint16
 
 	tokens     float64 // bytes
 	lastRefill time.Time
@@ -224,7 +226,7 @@ func (s *Sender) refill(now time.Time) {
 // NextSendTime returns when Poll may next produce a packet: the zero time
 // if nothing is queued, now or earlier if a packet may leave at once.
 func (s *Sender) NextSendTime(now time.Time) time.Time {
-	if len(s.queue) == 0 && len(s.rtxQueue) == 0 {
+	if len(s.queue) == 0 && len(s.rtxQueue) == 0 && len(s.rtxLater) == 0 {
 		return time.Time{}
 	}
 	s.refill(now)
@@ -247,14 +249,22 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	owd := s.srtt / 2
-	for len(s.rtxQueue) > 0 {
-		seq := s.rtxQueue[0]
-		s.rtxQueue = s.rtxQueue[1:]
+	for len(s.rtxQueue) > 0 || len(s.rtxLater) > 0 {
+		var seq uint16
+		first := len(s.rtxQueue) > 0
+		if first {
+			seq, s.rtxQueue = s.rtxQueue[0], s.rtxQueue[1:]
+		} else {
+			seq, s.rtxLater = s.rtxLater[0], s.rtxLater[1:]
+		}
 		e := s.hist.get(seq)
 		if e == nil {
 			continue
 		}
 		s.rtxBytes -= len(e.pkt) + rtxOverhead
+		if first {
+			s.rtxFirstB -= len(e.pkt) + rtxOverhead
+		}
 		if !s.cfg.RetransmitIgnoresDeadline && !e.deadline.IsZero() && now.Add(owd).After(e.deadline) {
 			s.stats.RetransmitRefused++
 			continue
@@ -264,7 +274,7 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 			continue
 		}
 		s.rtxSeq++
-		e.lastSent = now
+		e.lastRTX = now
 		e.resent++
 		s.stats.Retransmitted++
 		s.tokens -= float64(len(out) - len(dst))
@@ -290,7 +300,7 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 	if f.next == len(f.ends) {
 		s.queue = s.queue[1:]
 		if !s.cfg.NoTailProbe && f.priority >= s.cfg.TailProbeMinPriority {
-			s.rtxQueue = append(s.rtxQueue, seqOf(pkt))
+			s.rtxLater = append(s.rtxLater, seqOf(pkt))
 			s.rtxBytes += len(pkt) + rtxOverhead
 			s.stats.TailProbes++
 		}
@@ -336,24 +346,25 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 		case e.priority < s.cfg.RetransmitMinPriority:
 			s.stats.RetransmitLowPriority++
 			continue
-		case now.Sub(e.lastSent) < s.srtt/2:
+		case !e.lastRTX.IsZero() && now.Sub(e.lastRTX) < s.srtt/2:
 			continue // already answered a NACK for it this round trip
 		}
 		if !s.cfg.RetransmitIgnoresDeadline && !e.deadline.IsZero() {
 			wait := time.Duration(0)
 			if rate > 0 {
-				wait = time.Duration(float64(s.rtxBytes+len(e.pkt)) / rate * float64(time.Second))
+				wait = time.Duration(float64(s.rtxFirstB+len(e.pkt)) / rate * float64(time.Second))
 			}
 			if now.Add(wait + owd).After(e.deadline) {
 				s.stats.RetransmitRefused++
 				continue
 			}
 		}
-		e.lastSent = now // reserve; Poll stamps the real send time
+		e.lastRTX = now // reserve; Poll stamps the real send time
 		s.rtxQueue = append(s.rtxQueue, seq)
 		s.rtxBytes += len(e.pkt) + rtxOverhead
+		s.rtxFirstB += len(e.pkt) + rtxOverhead
 		if !s.cfg.NoDuplicateRTX && e.priority >= s.cfg.DuplicateRTXMinPriority {
-			s.rtxQueue = append(s.rtxQueue, seq)
+			s.rtxLater = append(s.rtxLater, seq)
 			s.rtxBytes += len(e.pkt) + rtxOverhead
 		}
 	}
