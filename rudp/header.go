@@ -53,8 +53,8 @@ const (
 	FlagAck Flags = 1 << 0
 	// FlagFEC: a 5-byte FECTag follows (the ack frame, if any); set by FEC
 	// strategies on data packets that are source symbols of a group.
-	FlagFEC Flags = 1 << 1
-	knownFlags    = FlagAck | FlagFEC
+	FlagFEC    Flags = 1 << 1
+	knownFlags       = FlagAck | FlagFEC
 )
 
 // Header is the fixed part of every packet. The zero value is not a valid

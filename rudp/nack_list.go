@@ -27,10 +27,22 @@ type nackEntry struct {
 type NackList struct {
 	// MaxReports bounds the reports per sequence number (0: default).
 	MaxReports int
+	// SRTT is the owner's smoothed RTT, kept current by the owner; zero
+	// disables learning the reordering allowance.
+	SRTT time.Duration
 
 	entries []nackEntry // ascending seq
 	highest uint64      // one past the highest sequence number seen
+	// reorder is the largest reordering delay observed: an original that
+	// arrived after its gap was reported (too early for the answer to a
+	// NACK) shows the path reorders by at least now − t1. The allowance is
+	// the larger of RTTVAR and this (RFC 8985's adaptive reordering window,
+	// applied at the receiver).
+	reorder time.Duration
 }
+
+// Reordering returns the largest reordering delay learned.
+func (l *NackList) Reordering() time.Duration { return l.reorder }
 
 // Len returns the number of sequence numbers missing.
 func (l *NackList) Len() int { return len(l.entries) }
@@ -59,8 +71,11 @@ func (l *NackList) maxReports() int {
 
 // OnReceived records the arrival of reliable sequence number seq at now;
 // cum is the receiver's next expected sequence number (entries below it are
-// dropped).
+// dropped). When SRTT is set, an arrival less than SRTT/2 after its report
+// cannot be the answer to it: it was a reordered original, and the
+// reordering allowance grows to cover it.
 func (l *NackList) OnReceived(now time.Time, seq, cum uint64) {
+	rtt := l.SRTT
 	if seq >= l.highest {
 		for s := max(l.highest, cum); s < seq; s++ {
 			l.entries = append(l.entries, nackEntry{seq: s, t1: now})
@@ -69,6 +84,10 @@ func (l *NackList) OnReceived(now time.Time, seq, cum uint64) {
 	} else {
 		i := sort.Search(len(l.entries), func(i int) bool { return l.entries[i].seq >= seq })
 		if i < len(l.entries) && l.entries[i].seq == seq {
+			e := l.entries[i]
+			if e.reports > 0 && now.Sub(e.t2) < rtt/2 {
+				l.reorder = min(max(l.reorder, now.Sub(e.t1)+Granularity), rtt)
+			}
 			l.entries = append(l.entries[:i], l.entries[i+1:]...)
 		}
 	}
@@ -84,6 +103,7 @@ func (l *NackList) OnReceived(now time.Time, seq, cum uint64) {
 
 // due returns when entry e should be reported next (zero: never again).
 func (l *NackList) due(e *nackEntry, reorder, rto time.Duration) time.Time {
+	reorder = max(reorder, l.reorder)
 	switch {
 	case e.reports == 0:
 		return e.t1.Add(reorder)

@@ -56,7 +56,7 @@ func (r *RTTEstimator) Update(sample, ackDelay time.Duration) {
 		if d < 0 {
 			d = -d
 		}
-		r.rttvar = (3*r.rttvar + d) / 4 // β = 1/4
+		r.rttvar = (3*r.rttvar + d) / 4  // β = 1/4
 		r.srtt = (7*r.srtt + sample) / 8 // α = 1/8
 	}
 	r.samples++

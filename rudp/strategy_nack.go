@@ -87,6 +87,7 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 // OnDataReceived updates the loss list with reliable arrivals.
 func (s *NACK) OnDataReceived(now time.Time, _ uint64, kind FrameKind, seq uint64, _ *FECTag, _ []byte) {
 	if kind.Reliable() {
+		s.list.SRTT = s.env.RTT().SmoothedOrInitial()
 		s.list.OnReceived(now, seq, s.env.RecvCum())
 	}
 }
