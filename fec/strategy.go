@@ -94,12 +94,12 @@ type StrategyStats struct {
 // and repair payloads into a Decoder and hands every rebuilt packet to
 // Env.InjectData at once.
 //
-// What FEC cannot rebuild, the fallback recovers: with FallbackNACK the
-// strategy keeps the receiver's NACK list itself and reports a gap only
-// after the reordering allowance plus NackHold, so packets a repair is
-// about to rebuild are not requested; the sending side (answering NACKs,
-// the last-resort timers) is rudp.NACK's. With FallbackRTO every call goes
-// to rudp.Timed as well.
+// What FEC cannot rebuild, the fallback recovers: every call also goes to
+// rudp.NACK or rudp.Timed. With FallbackNACK the fallback is told of each
+// arrival NackHold later than it happened, so a gap is first reported
+// NackHold after the usual reordering allowance: a packet that a repair is
+// about to rebuild is not requested (the rebuilt packet reaches the NACK
+// list through Env.InjectData, which removes it).
 //
 // Create it with NewStrategy. Like every rudp.Strategy it is bound to one
 // Env and not safe for concurrent use.
@@ -108,7 +108,6 @@ type Strategy struct {
 	cfg      StrategyConfig
 	fb       rudp.Strategy
 	nack     bool
-	list     rudp.NackList
 	enc      *Encoder
 	dec      *Decoder
 	hold     time.Duration
@@ -156,7 +155,6 @@ func NewStrategy(env rudp.Env, cfg StrategyConfig) (*Strategy, error) {
 	switch cfg.Fallback {
 	case FallbackNACK:
 		s.fb, s.nack = rudp.NewNACK(&fallbackEnv{env, s}, cfg.MaxAckDelay, cfg.NackRetries), true
-		s.list.MaxReports = cfg.NackRetries
 	case FallbackRTO:
 		s.fb = rudp.NewTimed(&fallbackEnv{env, s}, cfg.MaxAckDelay)
 	default:
@@ -347,15 +345,15 @@ func (s *Strategy) updateLoss() {
 }
 
 // OnDataReceived files a tagged packet's symbol (injecting whatever that
-// rebuilds) and keeps the NACK list, or hands the call to the fallback.
+// rebuilds) and tells the fallback, NackHold late for the NACK fallback.
 func (s *Strategy) OnDataReceived(now time.Time, pn uint64, kind rudp.FrameKind, seq uint64, tag *rudp.FECTag, frame []byte) {
+	fbNow := now
 	if s.nack {
-		if kind.Reliable() {
-			s.list.OnReceived(now, seq, s.env.RecvCum())
-		}
-	} else {
-		s.fb.OnDataReceived(now, pn, kind, seq, tag, frame)
+		// Gaps found now are dated NackHold ahead, which postpones their
+		// first NACK by NackHold; arrivals clear them just the same.
+		fbNow = now.Add(s.hold)
 	}
+	s.fb.OnDataReceived(fbNow, pn, kind, seq, tag, frame)
 	if tag == nil || s.inInject {
 		return
 	}
@@ -399,25 +397,16 @@ func (s *Strategy) inject(now time.Time, rec []Recovered) {
 	}
 }
 
-func (s *Strategy) reorder() time.Duration {
-	return max(s.env.RTT().RTTVar(), rudp.Granularity) + s.hold
-}
-
-// AppendFeedback adds the due NACKs (NACK fallback) or the fallback's
-// feedback.
+// AppendFeedback adds the fallback's feedback (due NACKs).
 func (s *Strategy) AppendFeedback(now time.Time, ack *rudp.AckFrame) {
-	if s.nack {
-		s.list.Fill(now, ack, s.reorder(), s.env.RTT().RTO())
-		return
-	}
 	s.fb.AppendFeedback(now, ack)
 }
 
 // NextTimeout returns the earliest of the encoder's group deadline, the
-// decoder's expiry, the next NACK due and the fallback's timers.
+// decoder's expiry and the fallback's timers.
 func (s *Strategy) NextTimeout() time.Time {
 	t := s.fb.NextTimeout()
-	for _, d := range [...]time.Time{s.enc.NextDeadline(), s.dec.NextDeadline(), s.nackDue()} {
+	for _, d := range [...]time.Time{s.enc.NextDeadline(), s.dec.NextDeadline()} {
 		if !d.IsZero() && (t.IsZero() || d.Before(t)) {
 			t = d
 		}
@@ -425,25 +414,14 @@ func (s *Strategy) NextTimeout() time.Time {
 	return t
 }
 
-func (s *Strategy) nackDue() time.Time {
-	if !s.nack {
-		return time.Time{}
-	}
-	return s.list.NextDue(s.reorder(), s.env.RTT().RTO())
-}
-
 // OnTimeout closes expired groups and sends their repairs, expires old
-// incomplete groups, requests an ack when NACKs are due and runs the
-// fallback's timers.
+// incomplete groups and runs the fallback's timers (NACKs due, RTO).
 func (s *Strategy) OnTimeout(now time.Time) {
 	if d := s.enc.NextDeadline(); !d.IsZero() && !now.Before(d) {
 		s.enc.OnTimer(now)
 		s.sendRepairs(now)
 	}
 	s.dec.OnTimer(now)
-	if d := s.nackDue(); !d.IsZero() && !now.Before(d) {
-		s.env.RequestAck()
-	}
 	if d := s.fb.NextTimeout(); !d.IsZero() && !now.Before(d) {
 		s.fb.OnTimeout(now)
 	}

@@ -143,7 +143,8 @@ func TestStrategyFallsBackToNACK(t *testing.T) {
 	snd.OnTimeout(snd.NextTimeout())
 	require.NotEmpty(t, senv.repairs) // all lost
 	due := rcv.NextTimeout()
-	require.Equal(t, now.Add(max(renv.rtt.RTTVar(), rudp.Granularity)+2*DefaultMaxGroupDelay+time.Millisecond), due)
+	require.Equal(t, now.Add(max(renv.rtt.RTTVar(), rudp.Granularity)+2*DefaultMaxGroupDelay+time.Millisecond), due,
+		"gap seen at now, reported after the reordering allowance and the hold")
 	var ack rudp.AckFrame
 	rcv.AppendFeedback(due.Add(-1), &ack)
 	require.Zero(t, ack.NumNacks)
