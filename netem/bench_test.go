@@ -77,11 +77,13 @@ func waitDelivered(p *Pipe, delivered *atomic.Int64) {
 func BenchmarkNetworkConn(b *testing.B) {
 	nw := NewNetwork(1)
 	defer nw.Close()
-	if _, err := nw.Link("10.0.0.1", "10.0.0.2", Profile{Delay: time.Millisecond}, Profile{}); err != nil {
+	link, err := nw.Link("10.0.0.1", "10.0.0.2", Profile{Delay: time.Millisecond}, Profile{})
+	if err != nil {
 		b.Fatal(err)
 	}
 	a, _ := nw.ListenPacket("10.0.0.1:1")
 	c, _ := nw.ListenPacket("10.0.0.2:2")
+	busy := func() bool { return link.AToB().Stats().InFlight > 0 || len(c.rx) > 0 }
 	dst := c.LocalAddr()
 	done := make(chan int)
 	const window = 512
@@ -105,12 +107,12 @@ func BenchmarkNetworkConn(b *testing.B) {
 		a.WriteTo(pkt, dst)
 		if i%window == window-1 {
 			// Stay below the receive queue: wait for the window to drain.
-			for c.Dropped() == 0 && len(c.rx) > 0 || nw.links[hostPair{a.laddr.Addr(), c.laddr.Addr()}].Stats().InFlight > 0 {
+			for busy() {
 				time.Sleep(50 * time.Microsecond)
 			}
 		}
 	}
-	for nw.links[hostPair{a.laddr.Addr(), c.laddr.Addr()}].Stats().InFlight > 0 || len(c.rx) > 0 {
+	for busy() {
 		time.Sleep(50 * time.Microsecond)
 	}
 	elapsed := time.Since(start)
