@@ -51,7 +51,7 @@ func cmdPing(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w (is 'skiff recv' or 'skiff pong' running there?)", addr, err)
 	}
-	defer s.Close()
+	defer closeSession(s)
 	if err := s.SendMessage([]byte{'S', 'K', 'F', '1', kindPing}, skiff.ReliableOrdered); err != nil {
 		return err
 	}

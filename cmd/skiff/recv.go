@@ -119,6 +119,8 @@ func serve(ctx context.Context, e *env, addr string, cfg *skiff.Config, dir stri
 // handleSession reads the opening message and serves a file transfer or a
 // ping; it reports whether it was a file transfer.
 func handleSession(ctx context.Context, e *env, s *skiff.Session, dir string, mu *sync.Mutex) (bool, error) {
+	stop := context.AfterFunc(ctx, func() { s.Abort() }) // the server is shutting down
+	defer stop()
 	cctx, cancel := context.WithTimeout(ctx, controlTimeout)
 	m, err := s.ReceiveMessage(cctx)
 	cancel()
@@ -137,7 +139,7 @@ func handleSession(ctx context.Context, e *env, s *skiff.Session, dir string, mu
 	case kindFile:
 		if dir == "" {
 			_ = s.SendMessage(marshalResult(false, "this server answers pings only"), skiff.ReliableOrdered)
-			s.Close()
+			closeSession(s)
 			return true, errors.New("refused a file transfer (pong mode)")
 		}
 		mu.Lock()
@@ -150,7 +152,7 @@ func handleSession(ctx context.Context, e *env, s *skiff.Session, dir string, mu
 
 // echo returns every message to its sender until the session ends.
 func echo(ctx context.Context, s *skiff.Session) error {
-	defer s.Close()
+	defer closeSession(s)
 	for {
 		m, err := s.ReceiveMessage(ctx)
 		if err != nil {
@@ -170,7 +172,7 @@ func receiveFile(ctx context.Context, e *env, s *skiff.Session, dir string, body
 	}
 	refuse := func(err error) error {
 		_ = s.SendMessage(marshalResult(false, err.Error()), skiff.ReliableOrdered)
-		s.Close()
+		closeSession(s)
 		return err
 	}
 	if err := safeName(h.name); err != nil {
@@ -241,7 +243,7 @@ func receiveFile(ctx context.Context, e *env, s *skiff.Session, dir string, body
 	if err := s.SendMessage(marshalResult(true, "ok"), skiff.ReliableOrdered); err != nil {
 		return err
 	}
-	_ = s.Close()
+	closeSession(s)
 	el := time.Since(began)
 	fmt.Fprintf(e.stdout, "received %s: %d bytes (from byte %d) in %.2f s, SHA-256 %x verified\n",
 		final, h.size, start, el.Seconds(), h.sum[:8])
@@ -256,4 +258,24 @@ func copyVerified(ctx context.Context, s *skiff.Session, f *os.File, hasher hash
 	w := bufio.NewWriterSize(f, 256<<10)
 	got, err := io.CopyN(io.MultiWriter(w, hasher), s, int64(n))
 	return got, errors.Join(err, w.Flush())
+}
+
+// closeGrace bounds a graceful close: a peer that has gone away would
+// otherwise hold the close until the idle timeout.
+const closeGrace = 3 * time.Second
+
+// closeSession closes s gracefully (so the last message is delivered), or
+// aborts it after closeGrace.
+func closeSession(s *skiff.Session) {
+	done := make(chan struct{})
+	go func() {
+		_ = s.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		_ = s.Abort()
+		<-done
+	}
 }

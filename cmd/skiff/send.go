@@ -147,7 +147,7 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("the receiver rejected %s: %s", *name, msg)
 	}
 	ok = true
-	_ = s.Close()
+	closeSession(s)
 	el := time.Since(began)
 	sent := hl.size - start
 	fmt.Fprintf(e.stdout, "sent %s: %d bytes in %.2f s (%.2f Mbit/s), SHA-256 %x verified by the receiver\n",
