@@ -31,11 +31,18 @@ func (FixedRate) OnReceiverReport(time.Time, float64, time.Duration) {}
 // the loss-based half of Google Congestion Control
 // (draft-ietf-rmcat-gcc-02 §6): above 10% loss the rate drops by half the
 // loss fraction, below 2% it grows by 5% per second since the previous
-// report, in between it holds.
-// Create with NewLossBasedRate. Not safe for concurrent use.
+// report, in between it holds. With DelayThreshold set it also backs off
+// on queueing delay: the RTT from each report (SR→RR, so it crosses the
+// forward bottleneck queue) above the smallest seen by more than the
+// threshold cuts the rate by 15% and blocks growth. Create with
+// NewLossBasedRate. Not safe for concurrent use.
 type LossBasedRate struct {
+	// DelayThreshold enables the RTT-inflation rule (0: loss only).
+	DelayThreshold time.Duration
+
 	rate, min, max float64
 	last           time.Time
+	minRTT         time.Duration
 }
 
 // NewLossBasedRate returns a budget starting at initial and kept within
@@ -47,11 +54,20 @@ func NewLossBasedRate(initial, min, max congestion.Bandwidth) *LossBasedRate {
 // Rate returns the current target.
 func (l *LossBasedRate) Rate(time.Time) congestion.Bandwidth { return congestion.Bandwidth(l.rate) }
 
-// OnReceiverReport applies the GCC loss rule.
-func (l *LossBasedRate) OnReceiverReport(now time.Time, loss float64, _ time.Duration) {
+// OnReceiverReport applies the GCC loss rule and the delay rule.
+func (l *LossBasedRate) OnReceiverReport(now time.Time, loss float64, rtt time.Duration) {
+	queued := false
+	if rtt > 0 {
+		if l.minRTT == 0 || rtt < l.minRTT {
+			l.minRTT = rtt
+		}
+		queued = l.DelayThreshold > 0 && rtt > l.minRTT+l.DelayThreshold
+	}
 	switch {
 	case loss > 0.10:
 		l.rate *= 1 - 0.5*loss
+	case queued:
+		l.rate *= 0.85
 	case loss < 0.02 && !l.last.IsZero():
 		l.rate *= math.Pow(1.05, min(now.Sub(l.last).Seconds(), 2))
 	}

@@ -198,29 +198,45 @@ func TestStreamRandomLoss(t *testing.T) {
 	})
 }
 
-// The bottleneck carries less than the stream: the priority-aware sender
-// drops B, then P, keeps I and bounded latency; the reliable baseline (no
-// drops, unbounded retransmission, receiver waits for every frame) on the
-// same seed sees its latency grow.
+// The bottleneck (500 kbit/s, 20 kB drop-tail queue) carries less than the
+// stream (684 kbit/s): the priority-aware sender drops B, then P, keeps
+// every I frame and bounded latency; the reliable baseline (no drops,
+// unbounded retransmission, receiver waits for every frame) with the same
+// budget and seed sees its latency grow. Two budgets: a fixed pacing rate
+// just under the bottleneck (what a working congestion controller gives),
+// and the RTCP-driven LossBasedRate with its RTT-inflation rule, starting
+// at 300 kbit/s.
 func TestStreamBottleneck(t *testing.T) {
+	budgets := []struct {
+		name string
+		mk   func() Budget
+	}{
+		{"fixed_450k", func() Budget { return FixedRate(450 * congestion.KbitPerSecond) }},
+		{"rtcp_loss_and_delay", func() Budget {
+			b := NewLossBasedRate(300*congestion.KbitPerSecond, 100*congestion.KbitPerSecond, 3*congestion.MbitPerSecond)
+			b.DelayThreshold = 25 * time.Millisecond
+			return b
+		}},
+	}
+	for _, bc := range budgets {
+		t.Run(bc.name, func(t *testing.T) { testBottleneck(t, bc.mk) })
+	}
+}
+
+func testBottleneck(t *testing.T, budget func() Budget) {
 	spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 600 * time.Millisecond}
 	ab := netem.Profile{Delay: 20 * time.Millisecond, Bandwidth: 500_000, QueueBytes: 20_000}
 	ba := netem.Profile{Delay: 20 * time.Millisecond}
-	// A pacing budget just under the bottleneck, as a working congestion
-	// controller would give. (With the RR loss-based budget the AIMD keeps
-	// refilling the drop-tail queue and whole I-frame tails are lost: see
-	// the package README.)
-	budget := func() Budget { return FixedRate(450 * congestion.KbitPerSecond) }
 	var media, reliable *streamResult
 	synctest.Test(t, func(t *testing.T) {
-		media = runStream(t, 2, spec, ab, ba, SenderConfig{Budget: budget()},
-			// Playout origin = fastest transit: 20 ms delay + 24 ms to
+		media = runStream(t, testSeed(2), spec, ab, ba, SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond},
+			// Playout origin = fastest transit: 20 ms delay + 19 ms to
 			// serialise one packet at 500 kbit/s.
 			ReceiverConfig{PlayoutDelay: spec.deadline - 50*time.Millisecond, InitialRTT: 40 * time.Millisecond})
 	})
 	synctest.Test(t, func(t *testing.T) {
-		reliable = runStream(t, 2, spec, ab, ba,
-			SenderConfig{Budget: budget(), DisableDrop: true, RetransmitIgnoresDeadline: true, RetransmitMinPriority: 1},
+		reliable = runStream(t, testSeed(2), spec, ab, ba,
+			SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond, DisableDrop: true, RetransmitIgnoresDeadline: true, RetransmitMinPriority: 1},
 			ReceiverConfig{EmitOnComplete: true, MaxNACKRounds: 1000, InitialRTT: 40 * time.Millisecond})
 	})
 	t.Logf("bottleneck 500 kbit/s < stream %.0f kbit/s, deadline 600 ms\npriority-aware:\n%s\nsender %+v", spec.bitrate()/1000, media, media.sess.Sender.Kinds)
@@ -230,15 +246,18 @@ func TestStreamBottleneck(t *testing.T) {
 	}
 	require.Equal(t, media.kinds[KindI].sent, media.kinds[KindI].delivered, "every I frame arrives")
 	require.Greater(t, rate(media, KindP), rate(media, KindB), "B frames go first")
+	sk := media.sess.Sender.Kinds
+	require.Greater(t, sk[KindB].DroppedBudget, sk[KindP].DroppedBudget, "the sender drops B before P")
+	require.Zero(t, sk[KindI].DroppedBudget+sk[KindI].DroppedExpired+sk[KindI].DroppedDependency, "and never I")
 	for _, k := range []Kind{KindI, KindP, KindB} {
 		require.Zero(t, media.kinds[k].late, "no %s frame played out late", k)
 	}
-	require.LessOrEqual(t, pct(media.latency, .99), spec.deadline)
+	require.LessOrEqual(t, pct(media.latency, 1), spec.deadline)
 	// The baseline's latency grows: its last frames wait far longer than
 	// its first, and far longer than the deadline.
 	n := len(reliable.latency)
 	require.Greater(t, n, 10)
-	require.Greater(t, pct(reliable.latency[n*3/4:], .5), 4*pct(reliable.latency[:n/4], .5))
+	require.Greater(t, pct(reliable.latency[n*3/4:], .5), 2*pct(reliable.latency[:n/4], .5))
 	require.Greater(t, pct(reliable.latency, .99), 4*spec.deadline)
 }
 
@@ -251,7 +270,7 @@ func TestReceiverReportMatchesEmulator(t *testing.T) {
 		spec := streamSpec{fps: 50, gop: 1, unit: 80, duration: 40 * time.Second}
 		ab := netem.Profile{Delay: 30 * time.Millisecond, Jitter: 10 * time.Millisecond, AllowReorder: true, Loss: 0.05}
 		ba := netem.Profile{Delay: 30 * time.Millisecond}
-		res := runStream(t, 3, spec, ab, ba, SenderConfig{NoTailProbe: true},
+		res := runStream(t, testSeed(3), spec, ab, ba, SenderConfig{NoTailProbe: true},
 			ReceiverConfig{PlayoutDelay: 200 * time.Millisecond, ReorderWait: 25 * time.Millisecond})
 		pipeLoss := float64(res.pipe.DroppedLoss) / float64(res.pipe.OfferedPackets)
 		st := res.rcv.Receiver
