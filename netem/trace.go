@@ -22,7 +22,7 @@ const DefaultTraceBytes = 1500
 // the start of a period) up to BytesPerOpportunity queued bytes leave the
 // queue; a packet larger than what is left waits for further opportunities.
 // Credit unused when the queue is empty is lost. The list repeats every
-// Period. The zero value is invalid; build one with [ParseMahimahi] or by
+// Period, counted from the pipe's creation. The zero value is invalid; build one with [ParseMahimahi] or by
 // hand. A Trace must not be modified after it is put in a Profile.
 type Trace struct {
 	// Opportunities are offsets from the start of each period, sorted
