@@ -41,10 +41,10 @@ const DescriptorSize = 10
 const DefaultExtensionID = 1
 
 // MarshalSize returns DescriptorSize.
-func (d *Descriptor) MarshalSize() int { return DescriptorSize }
+func (d Descriptor) MarshalSize() int { return DescriptorSize }
 
 // AppendTo appends the encoded descriptor to b.
-func (d *Descriptor) AppendTo(b []byte) []byte {
+func (d Descriptor) AppendTo(b []byte) []byte {
 	b = binary.BigEndian.AppendUint16(b, d.Frame)
 	b = binary.BigEndian.AppendUint16(b, d.Index)
 	b = binary.BigEndian.AppendUint16(b, d.Count)
