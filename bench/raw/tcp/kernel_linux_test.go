@@ -21,6 +21,18 @@ import (
 // our Stack on the other end of it.
 func kernelHost(t *testing.T) (*netns.TUNHost, *Stack) {
 	t.Helper()
+	h := newTUNHost(t)
+	link, err := NewDeviceLink(h.TUN, h.MTU)
+	require.NoError(t, err)
+	s, err := NewStack(link, h.Peer, Config{MSL: 200 * time.Millisecond, Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return h, s
+}
+
+// newTUNHost builds the namespace and TUN, or skips without root.
+func newTUNHost(t *testing.T) *netns.TUNHost {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for network namespaces")
 	}
@@ -29,15 +41,8 @@ func kernelHost(t *testing.T) (*netns.TUNHost, *Stack) {
 	}
 	h, err := netns.NewTUNHost(netns.TUNHostConfig{})
 	require.NoError(t, err)
-	link, err := NewDeviceLink(h.TUN, h.MTU)
-	require.NoError(t, err)
-	s, err := NewStack(link, h.Peer, Config{MSL: 200 * time.Millisecond, Seed: 1})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		s.Close()
-		h.Close()
-	})
-	return h, s
+	t.Cleanup(func() { h.Close() })
+	return h
 }
 
 // kernelCounters reads the namespace's TCP counters.
@@ -149,7 +154,7 @@ func TestKernelRefusesClosedPortAndWeRefuseToo(t *testing.T) {
 // stack's, with its TCP checksum broken, moves the kernel's
 // Tcp.InCsumErrors counter.
 func TestKernelJudgesOurChecksum(t *testing.T) {
-	h, _ := kernelHost(t)
+	h := newTUNHost(t)
 	ln, err := h.NS.Listen("tcp4", netip.AddrPortFrom(h.Kernel.Addr(), 5003).String())
 	require.NoError(t, err)
 	defer ln.Close()
