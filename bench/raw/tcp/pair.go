@@ -53,25 +53,11 @@ func NewPair(aToB, bToA netem.Profile, seed int64, cfg Config) (_ *Pair, err err
 		return nil, err
 	}
 	mk := func(self, peer netip.Addr, seedOff int64) (*Stack, error) {
-		pc, err := p.Net.ListenPacket(netip.AddrPortFrom(self, pairPort).String())
-		if err != nil {
-			return nil, err
-		}
-		link, err := NewPacketConnLink(pc, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer, pairPort)), mtu)
-		if err != nil {
-			pc.Close()
-			return nil, err
-		}
 		c := cfg
 		if c.Seed == 0 {
 			c.Seed = seed*2 + seedOff + 1
 		}
-		s, err := NewStack(link, self, c)
-		if err != nil {
-			link.Close()
-			return nil, fmt.Errorf("tcp: pair stack %v: %w", self, err)
-		}
-		return s, nil
+		return NewNetemStack(p.Net, self, peer, mtu, c)
 	}
 	if p.A, err = mk(PairAddrA, PairAddrB, 0); err != nil {
 		return nil, err
@@ -80,6 +66,29 @@ func NewPair(aToB, bToA netem.Profile, seed int64, cfg Config) (_ *Pair, err err
 		return nil, err
 	}
 	return p, nil
+}
+
+// NewNetemStack starts a Stack owning self on a netem in-memory network;
+// its IP packets travel as datagrams to the Stack that owns peer (built the
+// same way), across whatever Link of n joins the two hosts. This lets the
+// benchmark put TCP on hosts of its own Network. mtu bounds the IP packets
+// (1500 if zero). Closing the Stack releases its netem Conn.
+func NewNetemStack(n *netem.Network, self, peer netip.Addr, mtu int, cfg Config) (*Stack, error) {
+	pc, err := n.ListenPacket(netip.AddrPortFrom(self, pairPort).String())
+	if err != nil {
+		return nil, err
+	}
+	link, err := NewPacketConnLink(pc, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer, pairPort)), mtu)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	s, err := NewStack(link, self, cfg)
+	if err != nil {
+		link.Close()
+		return nil, fmt.Errorf("tcp: netem stack %v: %w", self, err)
+	}
+	return s, nil
 }
 
 // Close closes both Stacks (aborting their connections) and the network.
@@ -114,13 +123,18 @@ func (r TransferResult) Goodput() float64 {
 // what A sent.
 var ErrTransferCorrupt = errors.New("tcp: transfer corrupted")
 
-// Transfer opens a connection from A to B on port, sends size bytes of
-// pseudo-random data, closes, and waits until B has read everything (and
-// checked it by SHA-256) or ctx ends. Both connections are closed when it
-// returns. Safe to call repeatedly on one Pair with different ports.
+// Transfer is the package-level Transfer from A to B.
 func (p *Pair) Transfer(ctx context.Context, port uint16, size int64) (TransferResult, error) {
+	return Transfer(ctx, p.A, p.B, port, size)
+}
+
+// Transfer listens on port of to, connects from from, sends size bytes of
+// pseudo-random data, closes, and waits until the receiver has read
+// everything (and checked it by SHA-256) or ctx ends. Both connections are
+// closed when it returns. Safe to call repeatedly with different ports.
+func Transfer(ctx context.Context, from, to *Stack, port uint16, size int64) (TransferResult, error) {
 	var res TransferResult
-	l, err := p.B.Listen(port)
+	l, err := to.Listen(port)
 	if err != nil {
 		return res, err
 	}
@@ -146,7 +160,7 @@ func (p *Pair) Transfer(ctx context.Context, port uint16, size int64) (TransferR
 		recvc <- r
 	}()
 	start := time.Now()
-	c, err := p.A.DialContext(ctx, netip.AddrPortFrom(p.B.Addr(), port))
+	c, err := from.DialContext(ctx, netip.AddrPortFrom(to.Addr(), port))
 	if err != nil {
 		l.Close()
 		<-recvc
