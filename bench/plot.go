@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -56,6 +57,7 @@ func goodputPlot(r *Report) (*plot.Plot, error) {
 	p.X.Label.Text = "random loss (%)"
 	p.Y.Label.Text = "goodput (Mbit/s), verified runs"
 	p.Y.Min = 0
+	p.Y.Max = float64(BaseBandwidth) / 1e6 * 1.6 // room for the legend above the 50 Mbit/s link rate
 	p.Legend.Top = true
 	any := false
 	for i, t := range r.Transports {
@@ -95,10 +97,10 @@ func latencyCDFPlot(r *Report, profile string) (*plot.Plot, error) {
 	p.X.Label.Text = "one-way latency (ms, log scale)"
 	p.Y.Label.Text = "fraction of messages sent"
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker = msTicks{}
 	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Left = true
-	p.Legend.Top = true
+	p.Legend.Top = false // bottom right: the curves reach 1 at the right
+	p.Legend.Left = false
 	any := false
 	for i, t := range r.Transports {
 		var lat []float64
@@ -130,6 +132,7 @@ func latencyCDFPlot(r *Report, profile string) (*plot.Plot, error) {
 	if !any {
 		return nil, nil
 	}
+	p.X.Min = math.Min(p.X.Min, 5) // show the 10 ms tick: one-way delay is 10 ms
 	p.Add(plotter.NewGrid())
 	return p, nil
 }
@@ -200,3 +203,26 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// msTicks labels a logarithmic millisecond axis at 1-2-5 steps.
+type msTicks struct{}
+
+func (msTicks) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for dec := math.Pow(10, math.Floor(math.Log10(min))); dec <= max; dec *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			v := dec * m
+			if v >= min && v <= max {
+				ts = append(ts, plot.Tick{Value: v, Label: strconvFloat(v)})
+			}
+		}
+		for m := 1.0; m < 10; m++ {
+			if v := dec * m; v >= min && v <= max && m != 1 && m != 2 && m != 5 {
+				ts = append(ts, plot.Tick{Value: v})
+			}
+		}
+	}
+	return ts
+}
+
+func strconvFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

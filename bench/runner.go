@@ -71,10 +71,10 @@ func DefaultOptions() (Options, error) {
 		BulkBytes:        8 << 20,
 		RealtimeMessages: 300, // 6 s at 50 Hz: spans P5's bandwidth drop
 		RealtimeDrain:    2 * time.Second,
-		RealtimeParallel: 12,
+		RealtimeParallel: 30,
 		CellTimeout:      45 * time.Second,
 		LightRate:        15e6,
-		LightAfter:       2 * time.Second,
+		LightAfter:       1500 * time.Millisecond,
 		MaxBackground:    8,
 		TraceProfile:     "P2",
 	}, nil

@@ -31,7 +31,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs.Var(durationValue{&o.CellTimeout}, "timeout", "time limit of one run of one cell, set-up included")
 	fs.IntVar(&o.RealtimeParallel, "parallel", o.RealtimeParallel, "realtime cells run at once (bulk cells always run one at a time)")
 	fs.StringVar(&o.TraceProfile, "trace", o.TraceProfile, "profile whose first skiff bulk run records cwnd/ssthresh for cwnd.png ('' for none)")
-	fs.IntVar(&o.MaxBackground, "background", o.MaxBackground, "slow bulk runs (< 15 Mbit/s after 2 s) that may continue in the background while the next cell starts; 0 runs every bulk cell strictly alone")
+	fs.IntVar(&o.MaxBackground, "background", o.MaxBackground, "slow bulk runs (< 15 Mbit/s after 1.5 s) that may continue in the background while the next cell starts; 0 runs every bulk cell strictly alone")
 	out := fs.String("out", "bench-out", "output folder for report.md, results.json, results.csv and the PNG plots ('' to skip)")
 	strict := fs.Bool("strict", false, "exit with status 1 if any cell failed verification or timed out")
 	list := fs.Bool("list", false, "list profiles and transports, then exit")
