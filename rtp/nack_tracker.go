@@ -13,6 +13,7 @@ type missingPacket struct {
 	roundStart time.Time // first NACK of the current round
 	rounds     int       // rounds started
 	inRound    int       // NACKs sent in the current round
+	priority   uint8     // of its frame, if a neighbour revealed it (else 255)
 }
 
 // nackTracker finds gaps in the media sequence and schedules NACKs (RFC
@@ -37,17 +38,20 @@ type nackTracker struct {
 	reorderWait time.Duration
 	repeat      time.Duration
 	repeats     int
+	minPriority uint8      // gaps of frames below this priority are not NACKed
+	lastDesc    Descriptor // descriptor of the highest packet
 
 	srtt, rttvar time.Duration
 	haveRTT      bool
 }
 
-func newNACKTracker(initialRTT, reorderWait, repeat time.Duration, repeats, maxRounds, maxMissing int) *nackTracker {
+func newNACKTracker(initialRTT, reorderWait, repeat time.Duration, repeats, maxRounds, maxMissing int, minPriority uint8) *nackTracker {
 	if repeat <= 0 {
 		repeats = 0
 	}
 	return &nackTracker{missing: make(map[int64]*missingPacket), maxMissing: maxMissing, repeat: repeat, repeats: repeats,
-		maxRounds: maxRounds, reorderWait: reorderWait, srtt: initialRTT, rttvar: initialRTT / 8}
+		minPriority: minPriority,
+		maxRounds:   maxRounds, reorderWait: reorderWait, srtt: initialRTT, rttvar: initialRTT / 8}
 }
 
 // prime starts the sequence at first, before any packet is recorded, so
@@ -59,13 +63,16 @@ func (n *nackTracker) prime(first uint16) {
 	n.started, n.highest = true, n.unwrap.Unwrap(first-1)
 }
 
-// onPacket records media sequence number seq arriving at now; rtx says it
-// came as a retransmission. It returns the extended sequence number and
-// whether it was a repair of a gap.
-func (n *nackTracker) onPacket(now time.Time, seq uint16, rtx bool) (int64, bool) {
+// onPacket records media sequence number seq, carrying descriptor d,
+// arriving at now; rtx says it came as a retransmission. It returns the
+// extended sequence number and whether it was a repair of a gap. Missing
+// packets that fall inside d's frame, or inside the frame of the previous
+// highest packet, take that frame's priority; those below minPriority are
+// never NACKed (the sender would not resend them).
+func (n *nackTracker) onPacket(now time.Time, seq uint16, d Descriptor, rtx bool) (int64, bool) {
 	ext := n.unwrap.Unwrap(seq)
 	if !n.started {
-		n.started, n.highest = true, ext
+		n.started, n.highest, n.lastDesc = true, ext, d
 		return ext, false
 	}
 	if ext > n.highest {
@@ -73,10 +80,22 @@ func (n *nackTracker) onPacket(now time.Time, seq uint16, rtx bool) (int64, bool
 		if ext-from > int64(n.maxMissing) {
 			from = ext - int64(n.maxMissing)
 		}
+		prevEnd := n.highest + int64(n.lastDesc.Count) - 1 - int64(n.lastDesc.Index) // last seq of the previous frame
+		curStart := ext - int64(d.Index)                                             // first seq of d's frame
 		for s := from; s < ext; s++ {
-			n.missing[s] = &missingPacket{detected: now, next: now.Add(n.reorderWait)}
+			prio := uint8(255)
+			switch {
+			case s >= curStart:
+				prio = d.Priority
+			case n.lastDesc.Count > 0 && s <= prevEnd:
+				prio = n.lastDesc.Priority
+			}
+			if prio < n.minPriority {
+				continue
+			}
+			n.missing[s] = &missingPacket{detected: now, next: now.Add(n.reorderWait), priority: prio}
 		}
-		n.highest = ext
+		n.highest, n.lastDesc = ext, d
 		for len(n.missing) > n.maxMissing {
 			n.dropOldest()
 		}

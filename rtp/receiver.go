@@ -36,6 +36,10 @@ type ReceiverConfig struct {
 	// none). The sender answers only the first that arrives.
 	NACKRepeat  time.Duration
 	NACKRepeats int
+	// NACKMinPriority: missing packets known to belong to frames of lower
+	// priority are not NACKed; match the sender's RetransmitMinPriority
+	// (default PriorityP; 1 NACKs everything).
+	NACKMinPriority uint8
 	// MaxNACKRounds bounds the NACK rounds per missing packet (default 10;
 	// a round is one NACK and its quick repeats).
 	MaxNACKRounds int
@@ -69,6 +73,9 @@ func (c *ReceiverConfig) setDefaults() {
 	}
 	if c.NACKRepeats == 0 {
 		c.NACKRepeats = 2
+	}
+	if c.NACKMinPriority == 0 {
+		c.NACKMinPriority = PriorityP
 	}
 	if c.MaxNACKRounds == 0 {
 		c.MaxNACKRounds = 10
@@ -153,7 +160,7 @@ type frameStatus struct {
 func NewReceiver(cfg ReceiverConfig) *Receiver {
 	cfg.setDefaults()
 	return &Receiver{cfg: cfg, frames: make(map[int64]*inFrame),
-		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.NACKRepeat, cfg.NACKRepeats, cfg.MaxNACKRounds, cfg.MaxMissing)}
+		nacks: newNACKTracker(cfg.InitialRTT, cfg.ReorderWait, cfg.NACKRepeat, cfg.NACKRepeats, cfg.MaxNACKRounds, cfg.MaxMissing, cfg.NACKMinPriority)}
 }
 
 // Config returns the configuration with defaults applied.
@@ -228,7 +235,7 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 			r.nacks.prime(p.SequenceNumber - d.Index)
 		}
 	}
-	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, rtx); repaired {
+	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, d, rtx); repaired {
 		r.stats.Repaired++
 	}
 	if num < r.nextEmit {

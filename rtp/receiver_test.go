@@ -29,7 +29,7 @@ func (s *frameStream) frame(kind Kind, ts time.Duration, n int, refDist uint16) 
 	for i := range payload {
 		payload[i] = byte(s.wire) + byte(i)
 	}
-	buf, ends := s.pkz.AppendFrame(nil, nil, Descriptor{Frame: s.wire, Kind: kind, RefDist: refDist}, mediaToRTP(ts, 90000), payload)
+	buf, ends := s.pkz.AppendFrame(nil, nil, Descriptor{Frame: s.wire, Kind: kind, Priority: (&Frame{Kind: kind}).EffectivePriority(), RefDist: refDist}, mediaToRTP(ts, 90000), payload)
 	s.wire++
 	var out []*pionrtp.Packet
 	from := 0
@@ -212,4 +212,24 @@ func BenchmarkReceiverPacket(b *testing.B) {
 		now = now.Add(33 * time.Millisecond)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
+}
+
+func TestReceiverSkipsNACKForLowPriorityFrames(t *testing.T) {
+	s := newFrameStream(t, 10)
+	r := NewReceiver(ReceiverConfig{})
+	i0 := s.frame(KindI, 0, 500, 0)
+	b1 := s.frame(KindB, 33*time.Millisecond, 500, 1)
+	p2 := s.frame(KindP, 66*time.Millisecond, 500, 2)
+	require.Greater(t, len(b1), 2)
+	// Lose the tail of I, all but the middle of B, and the head of P.
+	var got []*pionrtp.Packet
+	got = append(got, i0[:len(i0)-1]...)
+	got = append(got, b1[1])
+	got = append(got, p2[1:]...)
+	for _, p := range got {
+		require.NoError(t, r.OnRTP(t0, p))
+	}
+	var want []uint16
+	want = append(want, i0[len(i0)-1].SequenceNumber, p2[0].SequenceNumber)
+	require.ElementsMatch(t, want, r.NACKs(t0, nil), "B packets are known to be B and not NACKed")
 }

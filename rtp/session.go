@@ -110,8 +110,16 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	recv := NewReceiver(cfg.Receiver)
+	sc, rc := snd.Config(), recv.Config()
+	for _, pt := range []uint8{sc.PayloadType, sc.RTXPayloadType, rc.PayloadType, rc.RTXPayloadType} {
+		// RFC 5761 §4: with the marker set, PT 64..95 looks like RTCP 192..223.
+		if pt >= 64 && pt <= 95 {
+			return nil, fmt.Errorf("%w: payload type %d collides with RTCP when multiplexed (RFC 5761: avoid 64..95)", ErrConfig, pt)
+		}
+	}
 	s := &Session{
-		cfg: cfg, sender: snd, recv: NewReceiver(cfg.Receiver),
+		cfg: cfg, sender: snd, recv: recv,
 		rng: rand.New(rand.NewSource(cfg.Seed)),
 		in:  make(chan []byte, 256), sends: make(chan sendReq), statsC: make(chan chan SessionStats),
 		frames: make(chan DeliveredFrame, cfg.FrameBuffer), keyReqs: make(chan struct{}, 1),

@@ -99,6 +99,13 @@ func TestSessionCountsMalformedAndTalksToPion(t *testing.T) {
 func TestNewSessionValidates(t *testing.T) {
 	_, err := NewSession(SessionConfig{})
 	require.ErrorIs(t, err, ErrConfig)
+	nw := netem.NewNetwork(1)
+	defer nw.Close()
+	c, err := nw.ListenPacket("10.0.0.1:1")
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = NewSession(SessionConfig{Conn: c, Peer: c.LocalAddr(), Sender: SenderConfig{PayloadType: 72}})
+	require.ErrorIs(t, err, ErrConfig, "PT 72 collides with RTCP under RFC 5761")
 }
 
 func TestBudgets(t *testing.T) {

@@ -237,7 +237,7 @@ func testBottleneck(t *testing.T, budget func() Budget) {
 	synctest.Test(t, func(t *testing.T) {
 		reliable = runStream(t, testSeed(2), spec, ab, ba,
 			SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond, DisableDrop: true, RetransmitIgnoresDeadline: true, RetransmitMinPriority: 1},
-			ReceiverConfig{EmitOnComplete: true, MaxNACKRounds: 1000, InitialRTT: 40 * time.Millisecond})
+			ReceiverConfig{EmitOnComplete: true, MaxNACKRounds: 1000, NACKMinPriority: 1, InitialRTT: 40 * time.Millisecond})
 	})
 	t.Logf("bottleneck 500 kbit/s < stream %.0f kbit/s, deadline 600 ms\npriority-aware:\n%s\nsender %+v", spec.bitrate()/1000, media, media.sess.Sender.Kinds)
 	t.Logf("reliable baseline:\n%s", reliable)
