@@ -149,6 +149,7 @@ func skiffFECConfig(scheme string) (any, error) {
 	if scheme == "xor" {
 		fc.Encoder.Scheme = fec.SchemeXOR
 	}
+	RegisterFEC()
 	fecProbe.Do(func() {
 		nw := netem.NewNetwork(1)
 		defer nw.Close()

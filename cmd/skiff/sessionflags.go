@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/skiffnet/skiff"
+	"github.com/skiffnet/skiff/bench"
 	"github.com/skiffnet/skiff/fec"
 )
 
@@ -30,9 +31,11 @@ func (f *sessionFlags) config() (*skiff.Config, error) {
 	case "nack":
 		cfg.Recovery = skiff.RecoveryNACK
 	case "fec", "fec-rs":
+		bench.RegisterFEC()
 		cfg.Recovery = skiff.RecoveryFEC
 		cfg.FEC = fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeReedSolomon}}
 	case "fec-xor":
+		bench.RegisterFEC()
 		cfg.Recovery = skiff.RecoveryFEC
 		cfg.FEC = fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeXOR}}
 	default:
