@@ -300,8 +300,12 @@ func (s *Session) Write(b []byte) (int, error) {
 	}
 }
 
+// streamItemMax bounds one queued stream item, so that the item being cut
+// does not keep every byte ever written.
+const streamItemMax = 64 << 10
+
 func (s *Session) queueStreamLocked(b []byte) {
-	if k := len(s.sendQ); k > 0 && s.sendQ[k-1].kind == rudp.KindStream {
+	if k := len(s.sendQ); k > 0 && s.sendQ[k-1].kind == rudp.KindStream && len(s.sendQ[k-1].data)+len(b) <= streamItemMax {
 		s.sendQ[k-1].data = append(s.sendQ[k-1].data, b...)
 	} else {
 		s.sendQ = append(s.sendQ, outItem{kind: rudp.KindStream, data: append([]byte(nil), b...)})

@@ -59,6 +59,10 @@ type senderTimers struct {
 	rtoExtraBackoff int
 	maxAckDelay     time.Duration
 
+	// cursor: no transmission below it is outstanding (outstanding-ness
+	// never returns once lost), so scans start here.
+	cursor uint64
+
 	backoff   int
 	probes    int
 	lossTime  time.Time
@@ -112,7 +116,8 @@ func (s *senderTimers) detectLosses(now time.Time) {
 	}
 	delay := s.lossDelay()
 	thr := s.threshold()
-	for pn := h.Base(); pn < largest; pn++ {
+	s.oldest()
+	for pn := max(h.Base(), s.cursor); pn < largest; pn++ {
 		p := h.Get(pn)
 		if p == nil || !p.InFlight || p.Acked {
 			continue
@@ -133,11 +138,12 @@ func (s *senderTimers) prune(now time.Time) {
 	PruneHistory(s.env.History(), s.env.SendBuffer(), now.Add(-LostRetention(s.env.RTT())))
 }
 
-// oldest returns the oldest outstanding transmission.
+// oldest returns the oldest outstanding transmission, advancing cursor.
 func (s *senderTimers) oldest() *SentPacket {
 	h, sb := s.env.History(), s.env.SendBuffer()
-	for pn := h.Base(); pn < h.NextPN(); pn++ {
-		if p := h.Get(pn); Outstanding(sb, p) {
+	s.cursor = max(s.cursor, h.Base())
+	for ; s.cursor < h.NextPN(); s.cursor++ {
+		if p := h.Get(s.cursor); Outstanding(sb, p) {
 			return p
 		}
 	}
@@ -193,7 +199,8 @@ func (s *senderTimers) onTimeout(now time.Time) {
 func (s *senderTimers) onRTO(now time.Time) {
 	h, sb := s.env.History(), s.env.SendBuffer()
 	rto := s.env.RTT().BackedOff(s.backoff + s.rtoExtraBackoff)
-	for pn := h.Base(); pn < h.NextPN(); pn++ {
+	s.oldest()
+	for pn := max(h.Base(), s.cursor); pn < h.NextPN(); pn++ {
 		p := h.Get(pn)
 		if p.Time.Add(rto).After(now) {
 			break

@@ -4,7 +4,8 @@ import "time"
 
 // NACK is the receiver-driven strategy. The receiver keeps a NackList:
 // a gap in the reliable sequence numbers seen at t1 is reported in the
-// next ack once t1 + RTTVAR has passed, and again every RTO while missing,
+// next ack once t1 + RTTVAR has passed, and again every RTO (see
+// renackInterval) while missing,
 // at most MaxReports times; arrivals (retransmitted ones included) leave the
 // list at once. The sender retransmits exactly the NACKed frames, once per
 // NACK: a frame already retransmitted less than one SRTT ago is not sent
@@ -99,16 +100,26 @@ func (s *NACK) reorderAllowance() time.Duration {
 	return max(s.env.RTT().RTTVar(), Granularity)
 }
 
+// renackInterval is the re-report interval: RFC 6298's RTO formula
+// (SRTT + 4·RTTVAR) plus the peer's ack delay, without the 200 ms floor.
+// The floor protects a sender from spurious timeouts; a re-NACK that comes
+// a little early costs one ignored report (the sender answers once per
+// RTT), while a floored interval would stall delivery for ten RTTs on a
+// 20 ms path whenever a retransmission is lost.
+func (s *NACK) renackInterval() time.Duration {
+	return s.env.RTT().PTO(s.t.maxAckDelay)
+}
+
 // AppendFeedback adds the due NACKs.
 func (s *NACK) AppendFeedback(now time.Time, ack *AckFrame) {
-	s.list.Fill(now, ack, s.reorderAllowance(), s.env.RTT().RTO())
+	s.list.Fill(now, ack, s.reorderAllowance(), s.renackInterval())
 }
 
 // NextTimeout returns the earliest of the sender's timers and the next
 // NACK due.
 func (s *NACK) NextTimeout() time.Time {
 	t := s.t.nextTimeout()
-	if d := s.list.NextDue(s.reorderAllowance(), s.env.RTT().RTO()); !d.IsZero() && (t.IsZero() || d.Before(t)) {
+	if d := s.list.NextDue(s.reorderAllowance(), s.renackInterval()); !d.IsZero() && (t.IsZero() || d.Before(t)) {
 		t = d
 	}
 	return t
@@ -116,7 +127,7 @@ func (s *NACK) NextTimeout() time.Time {
 
 // OnTimeout sends due NACKs and handles the sender's timers.
 func (s *NACK) OnTimeout(now time.Time) {
-	if d := s.list.NextDue(s.reorderAllowance(), s.env.RTT().RTO()); !d.IsZero() && !now.Before(d) {
+	if d := s.list.NextDue(s.reorderAllowance(), s.renackInterval()); !d.IsZero() && !now.Before(d) {
 		s.env.RequestAck()
 	}
 	if t := s.t.nextTimeout(); !t.IsZero() && !now.Before(t) {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package skiff
+
+const raceEnabled = false
