@@ -112,6 +112,13 @@ func (n *nackTracker) onPacket(now time.Time, seq uint16, d Descriptor, rtx bool
 	return ext, true
 }
 
+// forget stops tracking seq (repaired by other means, e.g. FEC).
+func (n *nackTracker) forget(seq uint16) {
+	if n.started {
+		delete(n.missing, n.unwrap.Unwrap(seq))
+	}
+}
+
 func (n *nackTracker) dropOldest() {
 	oldest := int64(-1)
 	for s := range n.missing {

@@ -15,8 +15,14 @@ const headerOverhead = fixedHeaderSize + 4 + (1+DescriptorSize+3)/4*4
 // rtxOverhead is the original sequence number an RTX packet adds (RFC 4588).
 const rtxOverhead = 2
 
+// fecOverhead is what a parity packet adds to a shard: parity count and
+// index bytes, and the 2-byte length prefix of the shard (see fec.go).
+// Media payloads leave room for it (it covers rtxOverhead too).
+const fecOverhead = 4
+
 // Packetizer cuts frames into RTP packets of at most MTU bytes (leaving room
-// for the RTX original sequence number so retransmissions fit too),
+// for the RTX original sequence number and the FEC shard header so
+// retransmissions and parity packets fit too),
 // numbering them consecutively, with the frame descriptor extension and the
 // marker bit on the last packet of each frame. The zero value is not
 // usable: use NewPacketizer. Not safe for concurrent use.
@@ -33,8 +39,8 @@ type Packetizer struct {
 // NewPacketizer returns a packetizer for stream ssrc/pt whose first packet
 // gets sequence number firstSeq.
 func NewPacketizer(ssrc uint32, pt uint8, mtu int, extID uint8, firstSeq uint16) (*Packetizer, error) {
-	if mtu < headerOverhead+rtxOverhead+1 || mtu > MaxPacketSize {
-		return nil, fmt.Errorf("%w: MTU %d outside [%d, %d]", ErrConfig, mtu, headerOverhead+rtxOverhead+1, MaxPacketSize)
+	if mtu < headerOverhead+fecOverhead+1 || mtu > MaxPacketSize {
+		return nil, fmt.Errorf("%w: MTU %d outside [%d, %d]", ErrConfig, mtu, headerOverhead+fecOverhead+1, MaxPacketSize)
 	}
 	if extID < 1 || extID > 14 {
 		return nil, fmt.Errorf("%w: extension ID %d outside 1..14", ErrConfig, extID)
@@ -42,7 +48,7 @@ func NewPacketizer(ssrc uint32, pt uint8, mtu int, extID uint8, firstSeq uint16)
 	if pt > 127 {
 		return nil, fmt.Errorf("%w: payload type %d > 127", ErrConfig, pt)
 	}
-	p := &Packetizer{ssrc: ssrc, pt: pt, extID: extID, maxPayload: mtu - headerOverhead - rtxOverhead, seq: firstSeq}
+	p := &Packetizer{ssrc: ssrc, pt: pt, extID: extID, maxPayload: mtu - headerOverhead - fecOverhead, seq: firstSeq}
 	p.hdr = pionrtp.Header{Version: 2, PayloadType: pt, SSRC: ssrc}
 	if err := p.hdr.SetExtension(extID, p.desc[:]); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

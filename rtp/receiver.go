@@ -7,6 +7,7 @@ import (
 	pionrtcp "github.com/pion/rtcp"
 	pionrtp "github.com/pion/rtp"
 
+	"github.com/skiffnet/skiff/fec"
 	"github.com/skiffnet/skiff/rtcp"
 )
 
@@ -16,6 +17,7 @@ type ReceiverConfig struct {
 	MediaSSRC      uint32 // 0: the first media packet's SSRC
 	PayloadType    uint8  // default 96
 	RTXPayloadType uint8  // default PayloadType+1
+	FECPayloadType uint8  // default PayloadType+2
 	ClockRate      uint32 // default 90000
 	ExtensionID    uint8  // default 1
 
@@ -55,6 +57,9 @@ func (c *ReceiverConfig) setDefaults() {
 	}
 	if c.RTXPayloadType == 0 {
 		c.RTXPayloadType = c.PayloadType + 1
+	}
+	if c.FECPayloadType == 0 {
+		c.FECPayloadType = c.PayloadType + 2
 	}
 	if c.ClockRate == 0 {
 		c.ClockRate = 90000
@@ -101,6 +106,9 @@ type ReceiverKindStats struct {
 type ReceiverStats struct {
 	Kinds           [4]ReceiverKindStats
 	Packets         uint64 // media packets accepted (RTX included)
+	FECPackets      uint64 // parity packets received
+	FECRecovered    uint64 // media packets rebuilt from parity
+	BadParity       uint64
 	Repaired        uint64 // gaps filled (mostly by RTX)
 	RTXPackets      uint64
 	Duplicates      uint64
@@ -125,6 +133,9 @@ type inFrame struct {
 	completedAt time.Time
 	gone        bool // given up (lost/undecodable) before completing
 	goneAt      time.Time
+	fec         *fecFrame // parity received for it, if any
+	firstSeq    uint16    // sequence number of packet 0, once known
+	haveFirst   bool
 }
 
 // Receiver is the jitter buffer: it reorders media packets, reassembles
@@ -144,6 +155,8 @@ type Receiver struct {
 	started     bool
 	base        time.Time // min(arrival - media time): playout origin
 	status      [1024]frameStatus
+
+	fecCode fec.ReedSolomon
 
 	pliDue  bool
 	lastPLI time.Time
@@ -186,7 +199,7 @@ func (r *Receiver) Stats() ReceiverStats {
 // payload is copied. It returns an error (and counts it) for a packet of
 // another source or payload type, or with a bad descriptor.
 func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
-	rtx := false
+	rtx, parity := false, false
 	switch p.PayloadType {
 	case r.cfg.PayloadType:
 		if r.cfg.MediaSSRC == 0 {
@@ -206,6 +219,13 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 		}
 		rtx = true
 		r.stats.RTXPackets++
+	case r.cfg.FECPayloadType:
+		if len(p.Payload) < 5 {
+			r.stats.BadParity++
+			return fmt.Errorf("%w: parity payload of %d bytes", ErrMalformed, len(p.Payload))
+		}
+		parity = true
+		r.stats.FECPackets++
 	default:
 		r.stats.ForeignSSRC++
 		return fmt.Errorf("%w: payload type %d", ErrMalformed, p.PayloadType)
@@ -218,10 +238,12 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 	if r.rtcp == nil {
 		r.rtcp = rtcp.NewReceiverStats(r.cfg.MediaSSRC, r.cfg.ClockRate)
 	}
-	if !rtx {
+	if !rtx && !parity {
 		r.rtcp.OnPacket(now, p.SequenceNumber, p.Timestamp)
 	}
-	r.stats.Packets++
+	if !parity {
+		r.stats.Packets++
+	}
 
 	media := r.tsUnwrap.media(p.Timestamp, r.cfg.ClockRate)
 	if origin := now.Add(-media); r.base.IsZero() || origin.Before(r.base) {
@@ -231,16 +253,20 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 	if !r.started {
 		r.started, r.nextEmit = true, num
 		// Packets of this frame before the first one seen are missing too.
-		if !rtx && d.Index > 0 {
+		if !rtx && !parity && d.Index > 0 {
 			r.nacks.prime(p.SequenceNumber - d.Index)
 		}
 	}
-	if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, d, rtx); repaired {
-		r.stats.Repaired++
+	if !parity {
+		if _, repaired := r.nacks.onPacket(now, p.SequenceNumber, d, rtx); repaired {
+			r.stats.Repaired++
+		}
 	}
 	if num < r.nextEmit {
 		r.stats.LatePackets++
-		r.lateFill(now, num, d, p.Payload)
+		if !parity {
+			r.lateFill(now, num, d, p.Payload)
+		}
 		return nil
 	}
 	if num > r.nextEmit+4096 {
@@ -252,8 +278,49 @@ func (r *Receiver) OnRTP(now time.Time, p *pionrtp.Packet) error {
 		f = &inFrame{num: num, desc: d, media: media, parts: make([][]byte, d.Count)}
 		r.frames[num] = f
 	}
-	r.addPart(now, f, d, p.Payload)
+	if parity {
+		if d.Count != f.desc.Count {
+			r.stats.BadParity++
+			return fmt.Errorf("%w: parity for %d packets, frame has %d", ErrMalformed, d.Count, f.desc.Count)
+		}
+		if f.fec == nil {
+			f.fec = &fecFrame{}
+		}
+		if err := f.fec.onParity(int(p.Payload[0]), int(p.Payload[1]), p.Payload[2:]); err != nil {
+			r.stats.BadParity++
+			return err
+		}
+	} else {
+		if !f.haveFirst {
+			f.firstSeq, f.haveFirst = p.SequenceNumber-d.Index, true
+		}
+		r.addPart(now, f, d, p.Payload)
+	}
+	r.tryFEC(now, f)
 	return nil
+}
+
+// tryFEC rebuilds f's missing packets from its parity when enough arrived.
+func (r *Receiver) tryFEC(now time.Time, f *inFrame) {
+	if f.fec == nil || !f.completedAt.IsZero() {
+		return
+	}
+	lost, err := f.fec.recover(&r.fecCode, f.parts, len(f.parts)-f.got)
+	if err != nil {
+		r.stats.BadParity++
+		f.fec = nil
+		return
+	}
+	for _, i := range lost {
+		f.got++
+		r.stats.FECRecovered++
+		if f.haveFirst {
+			r.nacks.forget(f.firstSeq + uint16(i))
+		}
+	}
+	if len(lost) > 0 && f.got == len(f.parts) {
+		f.completedAt = now
+	}
 }
 
 func (r *Receiver) addPart(now time.Time, f *inFrame, d Descriptor, payload []byte) {
@@ -282,122 +349,6 @@ func (r *Receiver) lateFill(now time.Time, num int64, d Descriptor, payload []by
 	r.addPart(now, f, d, payload)
 	if !f.completedAt.IsZero() {
 		r.stats.Kinds[min(int(f.desc.Kind), 3)].Late++
-	}
-}
-
-func (r *Receiver) playoutAt(f *inFrame) time.Time {
-	return r.base.Add(f.media + r.cfg.PlayoutDelay)
-}
-
-func (r *Receiver) setStatus(num int64, delivered bool) {
-	r.status[num%int64(len(r.status))] = frameStatus{num: num, delivered: delivered, set: true}
-}
-
-// decodable reports whether f's reference (if any) was delivered.
-func (r *Receiver) decodable(f *inFrame) bool {
-	if f.desc.RefDist == 0 {
-		return true
-	}
-	ref := f.num - int64(f.desc.RefDist)
-	st := r.status[((ref%int64(len(r.status)))+int64(len(r.status)))%int64(len(r.status))]
-	if st.set && st.num == ref {
-		return st.delivered
-	}
-	return ref < r.nextEmit && !st.set // before our start: assume fine
-}
-
-// Poll returns the next frame due at now, if any. Call it until it returns
-// false; frames given up on along the way are counted in Stats.
-func (r *Receiver) Poll(now time.Time) (DeliveredFrame, bool) {
-	r.prune(now)
-	for r.started {
-		f := r.frames[r.nextEmit]
-		if f != nil && !f.completedAt.IsZero() {
-			playout := r.playoutAt(f)
-			if !r.cfg.EmitOnComplete && now.Before(playout) {
-				return DeliveredFrame{}, false
-			}
-			if !r.decodable(f) {
-				r.giveUp(now, f, true)
-				continue
-			}
-			delete(r.frames, f.num)
-			r.setStatus(f.num, true)
-			r.nextEmit++
-			r.stats.Kinds[min(int(f.desc.Kind), 3)].Delivered++
-			size := 0
-			for _, p := range f.parts {
-				size += len(p)
-			}
-			payload := make([]byte, 0, size)
-			for _, p := range f.parts {
-				payload = append(payload, p...)
-			}
-			if r.cfg.EmitOnComplete {
-				playout = now
-			}
-			return DeliveredFrame{ID: uint64(f.num), Kind: f.desc.Kind, Priority: f.desc.Priority,
-				Timestamp: f.media, Payload: payload, CompletedAt: f.completedAt, PlayoutAt: playout}, true
-		}
-		if r.cfg.EmitOnComplete {
-			return DeliveredFrame{}, false
-		}
-		deadline, ok := r.missingDeadline(f)
-		if !ok || now.Before(deadline) {
-			return DeliveredFrame{}, false
-		}
-		if f == nil {
-			f = &inFrame{num: r.nextEmit}
-			r.frames[f.num] = f
-		}
-		r.giveUp(now, f, false)
-	}
-	return DeliveredFrame{}, false
-}
-
-// missingDeadline returns when the frame at nextEmit (f, nil if no packet
-// of it arrived) is given up: its own playout time if known, else that of
-// the next frame we know of.
-func (r *Receiver) missingDeadline(f *inFrame) (time.Time, bool) {
-	if f != nil {
-		return r.playoutAt(f), true
-	}
-	var next *inFrame
-	for num, g := range r.frames {
-		if num > r.nextEmit && !g.gone && (next == nil || num < next.num) {
-			next = g
-		}
-	}
-	if next == nil {
-		return time.Time{}, false
-	}
-	return r.playoutAt(next), true
-}
-
-func (r *Receiver) giveUp(now time.Time, f *inFrame, undecodable bool) {
-	k := &r.stats.Kinds[min(int(f.desc.Kind), 3)]
-	if undecodable {
-		k.Undecodable++
-	} else {
-		k.Lost++
-	}
-	// A lost key frame, or a frame made undecodable by a lost reference,
-	// needs a key frame to recover. (A frame lost whole has an unknown
-	// kind: if others depend on it they come out undecodable.)
-	if undecodable || f.desc.Kind == KindI {
-		r.pliDue = true
-	}
-	f.gone, f.goneAt = true, now
-	r.setStatus(f.num, false)
-	r.nextEmit++
-}
-
-// prune forgets given-up frames after a while.
-func (r *Receiver) prune(now time.Time) {
-	for num, f := range r.frames {
-		if f.gone && now.Sub(f.goneAt) > 2*time.Second {
-			delete(r.frames, num)
-		}
 	}
 }
 
@@ -461,23 +412,4 @@ func (r *Receiver) NextTimeout(now time.Time) time.Time {
 		}
 	}
 	return t
-}
-
-// tsUnwrapper extends 32-bit RTP timestamps and converts them to media time
-// from the first timestamp seen.
-type tsUnwrapper struct {
-	first, last int64
-	started     bool
-}
-
-func (u *tsUnwrapper) media(ts uint32, clock uint32) time.Duration {
-	if !u.started {
-		u.started, u.first, u.last = true, int64(ts), int64(ts)
-	}
-	v := u.last + int64(int32(ts-uint32(u.last)))
-	if v > u.last {
-		u.last = v
-	}
-	d := v - u.first
-	return time.Duration(d/int64(clock))*time.Second + time.Duration(d%int64(clock))*time.Second/time.Duration(clock)
 }

@@ -17,6 +17,8 @@ type queuedFrame struct {
 	pkts    []byte // packets back to back once started
 	ends    []int
 	next    int // index of the next packet to send
+	nData   int // media packets; those after are parity
+	parity  int // parity packets planned
 	sentB   int // wire bytes already sent
 }
 

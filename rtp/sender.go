@@ -46,6 +46,13 @@ type SenderConfig struct {
 	TailProbeMinPriority uint8
 	// NoTailProbe and NoDuplicateRTX turn those two protections off.
 	NoTailProbe, NoDuplicateRTX bool
+	// FECPolicy adds Reed-Solomon parity packets to frames by priority
+	// (see UnequalFEC; nil: no FEC). Frames with parity get no tail probe.
+	FECPolicy FECPolicy
+	// FECSSRC and FECPayloadType name the parity stream (defaults SSRC+2,
+	// PayloadType+2).
+	FECSSRC        uint32
+	FECPayloadType uint8
 	// InitialRTT is assumed until an RTCP report gives a measurement
 	// (default 100 ms).
 	InitialRTT time.Duration
@@ -66,6 +73,12 @@ func (c *SenderConfig) setDefaults() {
 	}
 	if c.ClockRate == 0 {
 		c.ClockRate = 90000
+	}
+	if c.FECSSRC == 0 {
+		c.FECSSRC = c.SSRC + 2
+	}
+	if c.FECPayloadType == 0 {
+		c.FECPayloadType = c.PayloadType + 2
 	}
 	if c.MTU == 0 {
 		c.MTU = 1200
@@ -109,6 +122,7 @@ type SenderStats struct {
 	Bytes                 uint64
 	Retransmitted         uint64 // RTX packets sent (tail probes included)
 	TailProbes            uint64
+	FECPackets            uint64 // parity packets sent
 	RetransmitRefused     uint64 // NACKed packets not resent: too late or no longer held
 	RetransmitLowPriority uint64 // NACKed packets not resent: priority too low
 	NACKed                uint64
@@ -127,6 +141,7 @@ func (s *SenderStats) kind(k Kind) *KindStats { return &s.Kinds[min(int(k), len(
 type Sender struct {
 	cfg  SenderConfig
 	pkz  *Packetizer
+	fec  *fecEncoder // nil without FECPolicy
 	hist history
 
 	nextID      FrameID
@@ -163,8 +178,17 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if cfg.RTXPayloadType > 127 || cfg.RTXPayloadType == cfg.PayloadType {
 		return nil, fmt.Errorf("%w: RTX payload type %d", ErrConfig, cfg.RTXPayloadType)
 	}
-	return &Sender{cfg: cfg, pkz: pkz, hist: newHistory(cfg.HistoryPackets),
-		states: make([]frameState, frameStateRing), srtt: cfg.InitialRTT}, nil
+	s := &Sender{cfg: cfg, pkz: pkz, hist: newHistory(cfg.HistoryPackets),
+		states: make([]frameState, frameStateRing), srtt: cfg.InitialRTT}
+	if cfg.FECPolicy != nil {
+		if cfg.FECPayloadType > 127 || cfg.FECPayloadType == cfg.PayloadType || cfg.FECPayloadType == cfg.RTXPayloadType {
+			return nil, fmt.Errorf("%w: FEC payload type %d", ErrConfig, cfg.FECPayloadType)
+		}
+		if s.fec, err = newFECEncoder(cfg.FECSSRC, cfg.FECPayloadType, cfg.ExtensionID); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Config returns the configuration with defaults applied.
@@ -196,6 +220,10 @@ func (s *Sender) Enqueue(now time.Time, f Frame) (FrameID, error) {
 	s.nextID++
 	q := &queuedFrame{id: s.nextID, frame: f, priority: f.EffectivePriority(), deadline: f.Deadline,
 		queuedAt: now, wireSize: s.pkz.WireSize(len(f.Payload))}
+	if s.fec != nil {
+		q.parity = parityCount(s.cfg.FECPolicy, q.priority, s.pkz.PacketCount(len(f.Payload)))
+		q.wireSize += parityWireSize(len(f.Payload), s.pkz.maxPayload, q.parity)
+	}
 	if q.deadline.IsZero() && s.cfg.MaxDelay > 0 {
 		q.deadline = now.Add(s.cfg.MaxDelay)
 	}
@@ -293,20 +321,26 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 		from = f.ends[f.next-1]
 	}
 	pkt := f.pkts[from:f.ends[f.next]]
+	parity := f.next >= f.nData
 	f.next++
 	f.sentB += len(pkt)
 	s.queuedBytes -= len(pkt)
-	s.hist.put(sentPacket{valid: true, seq: seqOf(pkt), pkt: pkt, priority: f.priority, deadline: f.deadline, lastSent: now})
+	if parity {
+		s.stats.FECPackets++
+	} else {
+		s.hist.put(sentPacket{valid: true, seq: seqOf(pkt), pkt: pkt, priority: f.priority, deadline: f.deadline, lastSent: now})
+		s.stats.Packets++
+		s.stats.Bytes += uint64(len(pkt))
+	}
+	if f.next == f.nData && f.nData == len(f.ends) && !s.cfg.NoTailProbe && f.priority >= s.cfg.TailProbeMinPriority {
+		// No parity follows: probe the tail with an RTX copy.
+		s.rtxLater = append(s.rtxLater, seqOf(pkt))
+		s.rtxBytes += len(pkt) + rtxOverhead
+		s.stats.TailProbes++
+	}
 	if f.next == len(f.ends) {
 		s.queue = s.queue[1:]
-		if !s.cfg.NoTailProbe && f.priority >= s.cfg.TailProbeMinPriority {
-			s.rtxLater = append(s.rtxLater, seqOf(pkt))
-			s.rtxBytes += len(pkt) + rtxOverhead
-			s.stats.TailProbes++
-		}
 	}
-	s.stats.Packets++
-	s.stats.Bytes += uint64(len(pkt))
 	s.tokens -= float64(len(pkt))
 	return append(dst, pkt...), true
 }
@@ -326,7 +360,18 @@ func (s *Sender) startFrame(f *queuedFrame) {
 	s.wireFrame++
 	s.stats.kind(f.frame.Kind).Sent++
 	ts := s.cfg.FirstTimestamp + mediaToRTP(f.frame.Timestamp, s.cfg.ClockRate)
-	f.pkts, f.ends = s.pkz.AppendFrame(make([]byte, 0, f.wireSize), make([]int, 0, s.pkz.PacketCount(len(f.frame.Payload))), d, ts, f.frame.Payload)
+	f.pkts, f.ends = s.pkz.AppendFrame(make([]byte, 0, f.wireSize), make([]int, 0, s.pkz.PacketCount(len(f.frame.Payload))+f.parity), d, ts, f.frame.Payload)
+	f.nData = len(f.ends)
+	if f.parity > 0 {
+		var err error
+		f.pkts, f.ends, err = s.fec.appendParity(f.pkts, f.ends, d, ts, f.frame.Payload, s.pkz.maxPayload, f.parity)
+		if err != nil { // cannot happen for valid sizes; send unprotected
+			f.ends = f.ends[:f.nData]
+			f.pkts = f.pkts[:f.ends[f.nData-1]]
+			s.queuedBytes -= parityWireSize(len(f.frame.Payload), s.pkz.maxPayload, f.parity)
+			f.wireSize -= parityWireSize(len(f.frame.Payload), s.pkz.maxPayload, f.parity)
+		}
+	}
 	f.frame.Payload = nil
 }
 

@@ -112,7 +112,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	}
 	recv := NewReceiver(cfg.Receiver)
 	sc, rc := snd.Config(), recv.Config()
-	for _, pt := range []uint8{sc.PayloadType, sc.RTXPayloadType, rc.PayloadType, rc.RTXPayloadType} {
+	for _, pt := range []uint8{sc.PayloadType, sc.RTXPayloadType, sc.FECPayloadType, rc.PayloadType, rc.RTXPayloadType, rc.FECPayloadType} {
 		// RFC 5761 §4: with the marker set, PT 64..95 looks like RTCP 192..223.
 		if pt >= 64 && pt <= 95 {
 			return nil, fmt.Errorf("%w: payload type %d collides with RTCP when multiplexed (RFC 5761: avoid 64..95)", ErrConfig, pt)

@@ -176,26 +176,39 @@ func runStream(t *testing.T, seed int64, spec streamSpec, ab, ba netem.Profile, 
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// 5% random loss both ways, 40 ms RTT, 150 ms deadline.
+// 5% random loss both ways, 40 ms RTT, 150 ms deadline; NACK/RTX only, and
+// with unequal FEC (I and P frames 25% parity, B none).
 func TestStreamRandomLoss(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 150 * time.Millisecond}
-		prof := netem.Profile{Delay: 20 * time.Millisecond, Loss: 0.05}
-		res := runStream(t, testSeed(1), spec, prof, prof,
-			// Random (non-congestive) loss: the loss-based budget holds between
-			// 2% and 10%, but report-to-report noise would walk it down, so it is
-			// floored at 2 Mbit/s. InitialRTT as if known from signalling.
-			SenderConfig{InitialRTT: 40 * time.Millisecond, Budget: NewLossBasedRate(2500*congestion.KbitPerSecond, 2*congestion.MbitPerSecond, 4*congestion.MbitPerSecond)},
-			ReceiverConfig{PlayoutDelay: 130 * time.Millisecond, InitialRTT: 40 * time.Millisecond})
-		t.Logf("5%% loss, RTT 40 ms, deadline 150 ms, %.0f kbit/s:\n%s", spec.bitrate()/1000, res)
-		t.Logf("sender %+v", res.sess.Sender)
-		t.Logf("receiver %+v", res.rcv.Receiver)
-		require.Equal(t, res.kinds[KindI].sent, res.kinds[KindI].delivered, "every I frame")
-		require.GreaterOrEqual(t, float64(res.kinds[KindP].delivered), 0.99*float64(res.kinds[KindP].sent), "≥ 99%% of P frames")
-		for _, k := range []Kind{KindI, KindP, KindB} {
-			require.Zero(t, res.kinds[k].late, "no %s frame played out late", k)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		fec  FECPolicy
+		hold time.Duration // first-NACK delay, giving parity a chance
+	}{{"nack_rtx", nil, 0}, {"nack_rtx_unequal_fec", UnequalFEC(0.25, 0.25), 15 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 150 * time.Millisecond}
+				prof := netem.Profile{Delay: 20 * time.Millisecond, Loss: 0.05}
+				res := runStream(t, testSeed(1), spec, prof, prof,
+					// Random (non-congestive) loss: the loss-based budget holds
+					// between 2% and 10%, but report-to-report noise would walk
+					// it down, so it is floored at 2 Mbit/s. InitialRTT as if
+					// known from signalling.
+					SenderConfig{InitialRTT: 40 * time.Millisecond, FECPolicy: tc.fec,
+						Budget: NewLossBasedRate(2500*congestion.KbitPerSecond, 2*congestion.MbitPerSecond, 4*congestion.MbitPerSecond)},
+					ReceiverConfig{PlayoutDelay: 130 * time.Millisecond, InitialRTT: 40 * time.Millisecond, ReorderWait: tc.hold})
+				ss, rs := res.sess.Sender, res.rcv.Receiver
+				t.Logf("5%% loss, RTT 40 ms, deadline 150 ms, %.0f kbit/s, %s:\n%s", spec.bitrate()/1000, tc.name, res)
+				t.Logf("media packets %d, RTX %d (tail probes %d), parity %d, overhead %.1f%%; receiver: repaired by RTX %d, by FEC %d, NACKed %d, PLIs %d",
+					ss.Packets, ss.Retransmitted, ss.TailProbes, ss.FECPackets,
+					100*float64(ss.Retransmitted+ss.FECPackets)/float64(ss.Packets), rs.Repaired, rs.FECRecovered, rs.NACKsSent, rs.PLIsSent)
+				require.Equal(t, res.kinds[KindI].sent, res.kinds[KindI].delivered, "every I frame")
+				require.GreaterOrEqual(t, float64(res.kinds[KindP].delivered), 0.99*float64(res.kinds[KindP].sent), "≥ 99%% of P frames")
+				for _, k := range []Kind{KindI, KindP, KindB} {
+					require.Zero(t, res.kinds[k].late, "no %s frame played out late", k)
+				}
+			})
+		})
+	}
 }
 
 // The bottleneck (500 kbit/s, 20 kB drop-tail queue) carries less than the
