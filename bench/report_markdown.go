@@ -151,6 +151,11 @@ func writeTargets(b *strings.Builder, r *Report) {
 	if len(unmeasured) > 0 {
 		fmt.Fprintf(b, " Not measured (cell unavailable or not verified): %s.", strings.Join(unmeasured, "; "))
 	}
+	if s := r.Find("P0", "udp-floor", WorkloadRealtime); s != nil && s.Status == StatusOK {
+		fmt.Fprintf(b, "\n\nFor scale: bare UDP on P0 in the same run has p50 / p99 / max %s / %s / %s ms — the floor of the "+
+			"link (10 ms) plus this machine's scheduling; a latency target below that floor cannot be met here.",
+			fmtMs(s.P50.Median), fmtMs(s.P99.Median), fmtMs(s.Max.Median))
+	}
 	b.WriteString("\n\n")
 }
 

@@ -297,7 +297,7 @@ func runCell(ctx context.Context, o Options, c cell, unavailable error, light fu
 	cctx, cancel := context.WithTimeout(ctx, o.CellTimeout)
 	defer cancel()
 	var tracer *traceRecorder
-	spec := LinkSpec{Profile: c.profile.Link, Seed: seed}
+	spec := LinkSpec{Profile: c.profile.Link, Seed: seed, Workload: c.workload}
 	if c.trace {
 		tracer = &traceRecorder{start: time.Now()}
 		spec.Tracer = tracer.record

@@ -42,6 +42,9 @@ type LinkSpec struct {
 	// Tracer, when not nil, receives the sender's congestion-control events
 	// (skiff transports only).
 	Tracer congestion.Tracer
+	// Workload is the workload the pair will carry (WorkloadBulk or
+	// WorkloadRealtime), for transports that support only one.
+	Workload string
 }
 
 // Link is the emulated link under a pair: the runner reads its statistics
@@ -85,8 +88,8 @@ type Pair struct {
 // Transports returns the default transports of the comparison, in table
 // order: skiff's four strategies, TCP — kernel TCP with bbr, cubic and reno
 // through the TUN link when this process may create network namespaces
-// (root on Linux), else the user-space TCP, labelled as such — and kcp-go in
-// three configurations.
+// (root on Linux), else the user-space TCP, labelled as such — kcp-go in
+// three configurations, and bare UDP as the latency floor (realtime only).
 func Transports() []Transport {
 	out := skiffTransports()
 	kernel := kernelTCPTransports()
@@ -95,7 +98,8 @@ func Transports() []Transport {
 	} else {
 		out = append(out, newUserTCPTransport())
 	}
-	return append(out, kcpTransports()...)
+	out = append(out, kcpTransports()...)
+	return append(out, newUDPFloorTransport())
 }
 
 // AllTransports returns every transport that can be selected by name,
@@ -104,7 +108,8 @@ func AllTransports() []Transport {
 	out := skiffTransports()
 	out = append(out, kernelTCPTransports()...)
 	out = append(out, newUserTCPTransport())
-	return append(out, kcpTransports()...)
+	out = append(out, kcpTransports()...)
+	return append(out, newUDPFloorTransport())
 }
 
 func skiffTransports() []Transport {
