@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -132,3 +133,37 @@ type fixedRTT time.Duration
 func (f fixedRTT) SmoothedRTT() time.Duration { return time.Duration(f) }
 func (f fixedRTT) MinRTT() time.Duration      { return time.Duration(f) }
 func (f fixedRTT) LatestRTT() time.Duration   { return time.Duration(f) }
+
+// Over real UDP sockets on loopback, in real time.
+func TestSessionOverUDPLoopback(t *testing.T) {
+	ca, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cb, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	a, err := NewSession(SessionConfig{Conn: ca, Peer: cb.LocalAddr(), Sender: SenderConfig{SSRC: 1}})
+	require.NoError(t, err)
+	b, err := NewSession(SessionConfig{Conn: cb, Peer: ca.LocalAddr(), Sender: SenderConfig{SSRC: 2},
+		Receiver: ReceiverConfig{PlayoutDelay: 200 * time.Millisecond}})
+	require.NoError(t, err)
+	defer func() {
+		require.NoError(t, a.Close())
+		require.NoError(t, b.Close())
+	}()
+	for i := range 5 {
+		kind := KindP
+		if i == 0 {
+			kind = KindI
+		}
+		_, err := a.Send(Frame{Kind: kind, Timestamp: time.Duration(i) * 10 * time.Millisecond, Payload: make([]byte, 3000+i)})
+		require.NoError(t, err)
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range 5 {
+		select {
+		case f := <-b.Frames():
+			require.Len(t, f.Payload, 3000+i)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("frame %d not delivered", i)
+		}
+	}
+}
