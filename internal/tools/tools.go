@@ -13,11 +13,11 @@ import (
 	_ "github.com/stretchr/testify/require"
 	_ "github.com/xtaci/kcp-go/v5"
 	_ "go.uber.org/goleak"
-	_ "golang.org/x/net/nettest"
 	_ "golang.org/x/net/ipv4"
+	_ "golang.org/x/net/nettest"
 	_ "golang.org/x/sys/unix"
+	_ "golang.org/x/term"
 	_ "gonum.org/v1/plot"
 	_ "gonum.org/v1/plot/plotter"
 	_ "gonum.org/v1/plot/vg"
-	_ "golang.org/x/term"
 )
