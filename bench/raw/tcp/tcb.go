@@ -96,6 +96,7 @@ type tcb struct {
 	pipe        int    // RFC 6675 pipe: bytes of records inPipe
 	lostCount   int    // records marked lost and not yet retransmitted
 	lastOOO     uint32 // start of the latest out-of-order arrival (first SACK block)
+	deliveredPN uint64 // highest transmission number acked or SACKed
 
 	// Other timers.
 	persistAt, delAckAt, keepAliveAt, closeAt time.Time

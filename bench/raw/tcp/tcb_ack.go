@@ -74,6 +74,7 @@ func (c *tcb) onNewAck(now time.Time, ack uint32) {
 		if r.lost {
 			c.lostCount--
 		}
+		c.deliveredPN = max(c.deliveredPN, r.pn)
 		if c.cc != nil && !r.sacked { // a SACKed record was reported already
 			c.cc.OnPacketAcked(now, r.pn, r.size(), priorInFlight)
 		}

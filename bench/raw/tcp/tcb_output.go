@@ -11,10 +11,12 @@ func (c *tcb) output(now time.Time) {
 	if c.state.canSendData() {
 		c.sendNewData(now)
 	}
-	if !c.ackNow && c.ackPending > 0 && c.delAckAt.IsZero() {
+	// RFC 5681 §4.2 / RFC 1122: ACK at least every second full segment,
+	// and within DelayedACK of the first unacknowledged one.
+	if !c.ackNow && c.ackPending > 0 {
 		if c.cfg.DelayedACK < 0 || c.ackPending >= 2 {
 			c.ackNow = true
-		} else {
+		} else if c.delAckAt.IsZero() {
 			c.delAckAt = now.Add(c.cfg.DelayedACK)
 		}
 	}

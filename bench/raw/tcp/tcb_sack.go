@@ -54,6 +54,7 @@ func (c *tcb) applySACK(now time.Time, o *Options) bool {
 			}
 			r.sacked = true
 			newly = true
+			c.deliveredPN = max(c.deliveredPN, r.pn)
 			if c.cc != nil {
 				c.cc.OnPacketAcked(now, r.pn, r.size(), prior)
 			}
@@ -64,9 +65,11 @@ func (c *tcb) applySACK(now time.Time, o *Options) bool {
 
 // markLost applies RFC 6675's IsLost: a record not yet SACKed with at least
 // dupThresh segments of SACKed data above it is lost, as is the first one
-// after dupThresh duplicate ACKs. A retransmission is not re-marked (the RTO
-// covers it). The first loss of a round starts recovery; every loss is
-// reported to the controller, which reduces at most once per window.
+// after dupThresh duplicate ACKs. A retransmission is lost again once
+// dupThresh transmissions sent after it were delivered (RACK's idea, RFC
+// 8985, counted in transmissions), instead of waiting for the RTO. The
+// first loss of a round starts recovery; every loss is reported to the
+// controller, which reduces at most once per window.
 func (c *tcb) markLost(now time.Time) {
 	sackedAbove := 0
 	for i := len(c.sent) - 1; i >= 0; i-- {
@@ -75,10 +78,14 @@ func (c *tcb) markLost(now time.Time) {
 			sackedAbove += r.size()
 			continue
 		}
-		if r.lost || r.retrans {
+		if r.lost {
 			continue
 		}
-		if sackedAbove < dupThresh*c.mss && !(i == 0 && c.dupAcks >= dupThresh) {
+		if r.retrans {
+			if c.deliveredPN < r.pn+dupThresh {
+				continue
+			}
+		} else if sackedAbove < dupThresh*c.mss && !(i == 0 && c.dupAcks >= dupThresh) {
 			continue
 		}
 		prior := c.flight()

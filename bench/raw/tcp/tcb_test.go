@@ -478,3 +478,28 @@ func TestKeepAliveAnsweredKeepsConnection(t *testing.T) {
 	a.t.onTimer(now.Add(10 * time.Second))
 	require.Equal(t, StateEstablished, a.t.state)
 }
+
+func TestDelayedACK(t *testing.T) {
+	cfg := testConfig()
+	cfg.DelayedACK = 40 * time.Millisecond
+	a, b := handshake(t, cfg)
+	sendData(a, t0, 3000)
+	segs := a.take()
+	require.Len(t, segs, 3)
+	b.t.handleSegment(t0, &segs[0].h, segs[0].payload)
+	b.t.output(t0)
+	require.Empty(t, b.out, "one segment: the ACK waits")
+	require.Equal(t, t0.Add(40*time.Millisecond), b.t.nextDeadline())
+	b.t.handleSegment(t0, &segs[1].h, segs[1].payload)
+	b.t.output(t0)
+	acks := b.take()
+	require.Len(t, acks, 1, "every second segment is acknowledged at once")
+	require.Equal(t, segs[2].h.Seq, acks[0].h.Ack)
+	b.t.handleSegment(t0, &segs[2].h, segs[2].payload)
+	b.t.output(t0)
+	require.Empty(t, b.out)
+	b.t.onTimer(t0.Add(40 * time.Millisecond))
+	acks = b.take()
+	require.Len(t, acks, 1, "the delayed ACK fires")
+	require.Equal(t, a.t.sndMax, acks[0].h.Ack)
+}
