@@ -44,7 +44,7 @@ type conn struct {
 	cc    congestion.Controller
 	strat rudp.Strategy
 
-	txPool, rxPool *bufPool
+	txPool, rxPool *bufPool // payload buffers
 	maxPayload     int
 	capacity       int // receive window in packets
 
@@ -85,7 +85,7 @@ type conn struct {
 	hsInterval time.Duration
 
 	st      Stats
-	scratch []byte
+	pktPool *bufPool    // encode buffers (a session keeps none while idle)
 	pkt     rudp.Packet // decode target
 	out     rudp.Packet // encode scratch
 }
@@ -137,7 +137,7 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	c.scratch = make([]byte, 0, cfg.MTU+64)
+	c.pktPool = poolFor(max(2048, cfg.MTU))
 	return c, nil
 }
 

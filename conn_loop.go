@@ -20,8 +20,9 @@ func (c *conn) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	c.now = time.Now()
-	c.lastRecv = c.now
+	c.lastRecv, c.lastSend = c.now, c.now
 	c.startup()
+	var batch []inbound
 	for c.state != stateDone {
 		c.now = time.Now()
 		c.checkApp()
@@ -40,17 +41,16 @@ func (c *conn) run() {
 			timer.Reset(max(d.Sub(c.now), 0))
 		}
 		select {
-		case in := <-c.s.in:
+		case <-c.s.inSignal:
 			c.now = time.Now()
-			c.handle(in)
-		drain:
-			for i := 0; i < 63 && c.state != stateDone; i++ {
-				select {
-				case in := <-c.s.in:
+			batch = c.s.takeInbound(batch)
+			for i, in := range batch {
+				if c.state == stateDone {
+					c.rxPool.put(in.buf)
+				} else {
 					c.handle(in)
-				default:
-					break drain
 				}
+				batch[i] = inbound{}
 			}
 		case <-c.s.wake:
 		case <-timer.C:
@@ -223,14 +223,8 @@ func (c *conn) finish(err error) {
 // waiter and leaves the transport.
 func (c *conn) cleanup() {
 	s := c.s
-	for {
-		select {
-		case in := <-s.in:
-			c.rxPool.put(in.buf)
-			continue
-		default:
-		}
-		break
+	for _, in := range s.takeInbound(nil) {
+		c.rxPool.put(in.buf)
 	}
 	for f := c.sb.OldestUnacked(); f != nil; f = c.sb.OldestUnacked() {
 		c.sb.Ack(f.Seq) // releases payloads to the pool

@@ -20,22 +20,27 @@ func (c *conn) header(t rudp.PacketType) rudp.Header {
 
 // sendPacket encodes p, writes it and records it in the history. seq is
 // the reliable frame carried when p is a reliable data packet.
+// Ack-eliciting packets count in flight (congestion control), except pings.
 func (c *conn) sendPacket(p *rudp.Packet, ackEliciting, reliable bool, seq uint64) {
-	b := p.AppendTo(c.scratch[:0])
-	c.scratch = b[:0]
+	inFlight := ackEliciting && p.Header.Type != rudp.TypePing
+	buf := c.pktPool.get()
+	defer c.pktPool.put(buf)
+	b := p.AppendTo(buf[:0])
 	if err := c.tr.writeTo(b, c.remote); err != nil {
 		c.st.BadPackets += 0 // write errors are transient for UDP; the loss machinery recovers
 	}
 	c.st.PacketsSent++
 	c.st.BytesSent += uint64(len(b))
 	sp := rudp.SentPacket{Time: c.now, Size: len(b), Seq: seq, HasSeq: reliable,
-		AckEliciting: ackEliciting, InFlight: ackEliciting}
+		AckEliciting: ackEliciting, InFlight: inFlight}
 	prior := c.hist.BytesInFlight()
 	pn := c.hist.NextPN()
 	c.hist.Add(sp)
 	if ackEliciting {
 		c.lastSend = c.now
-		c.cc.OnPacketSent(c.now, pn, len(b), prior)
+		if inFlight {
+			c.cc.OnPacketSent(c.now, pn, len(b), prior)
+		}
 		var frame []byte
 		if p.Header.Type == rudp.TypeData {
 			frame = b[len(b)-rudp.ChecksumSize-p.Data.MarshalSize() : len(b)-rudp.ChecksumSize]
@@ -64,7 +69,7 @@ func (c *conn) fillAck(a *rudp.AckFrame) bool {
 // the window minus what the application has not read yet.
 func (c *conn) windowLimit() uint64 {
 	c.s.mu.Lock()
-	pending := len(c.s.recvChunks) + c.s.msgBytes/c.maxPayload
+	pending := c.s.pendingChunksLocked() + c.s.msgBytes/c.maxPayload
 	c.s.mu.Unlock()
 	free := max(c.capacity-pending, 0)
 	return c.rb.Cum() + uint64(free)
@@ -198,10 +203,13 @@ func (c *conn) sendNewData() bool {
 	}
 	s.sendQBytes -= consumed
 	if it.off == len(it.data) {
+		if it.pooled {
+			streamPool.put(it.data)
+		}
 		s.sendQ[0] = outItem{}
 		s.sendQ = s.sendQ[1:]
 		if len(s.sendQ) == 0 {
-			s.sendQ = nil
+			s.sendQ = s.sendQ[:0]
 		}
 	}
 	s.mu.Unlock()

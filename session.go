@@ -45,10 +45,11 @@ func (d Delivery) kind() (rudp.FrameKind, error) {
 // outItem is data queued by Write or SendMessage, cut into frames by the
 // run loop.
 type outItem struct {
-	kind rudp.FrameKind
-	data []byte
-	off  int // bytes already cut
-	frag int // fragments already cut
+	kind   rudp.FrameKind
+	data   []byte
+	off    int  // bytes already cut
+	frag   int  // fragments already cut
+	pooled bool // data belongs to streamPool
 }
 
 // Session is one reliable UDP session. It implements net.Conn as a
@@ -65,7 +66,9 @@ type Session struct {
 
 	c *conn // protocol state, owned by the run loop
 
-	in          chan inbound
+	inMu        sync.Mutex
+	inQ         []inbound     // datagrams from the transport, guarded by inMu
+	inSignal    chan struct{} // cap 1: inQ became non-empty
 	wake        chan struct{} // cap 1: the application changed something
 	done        chan struct{} // closed when the run loop exited
 	established chan struct{} // closed when the handshake completed
@@ -75,8 +78,9 @@ type Session struct {
 	remote      netip.AddrPort
 	sendQ       []outItem
 	sendQBytes  int
-	recvChunks  [][]byte // stream data, pool buffers
-	recvOff     int      // offset into recvChunks[0]
+	recvChunks  [][]byte // stream data, pool buffers, from recvHead on
+	recvHead    int      // first unread chunk
+	recvOff     int      // offset into recvChunks[recvHead]
 	recvBytes   int
 	msgs        [][]byte
 	msgBytes    int
@@ -103,7 +107,7 @@ func newSession(tr *transport, cfg *Config, id uint64, remote netip.AddrPort, cl
 		isClient:    client,
 		cfg:         *cfg,
 		local:       tr.pc.LocalAddr(),
-		in:          make(chan inbound, inboundQueue),
+		inSignal:    make(chan struct{}, 1),
 		wake:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
 		established: make(chan struct{}),
@@ -230,24 +234,35 @@ func (s *Session) Read(b []byte) (int, error) {
 
 func (s *Session) readLocked(b []byte) int {
 	n := 0
-	for n < len(b) && len(s.recvChunks) > 0 {
-		c := s.recvChunks[0]
+	for n < len(b) && s.recvHead < len(s.recvChunks) {
+		c := s.recvChunks[s.recvHead]
 		k := copy(b[n:], c[s.recvOff:])
 		n += k
 		s.recvOff += k
 		if s.recvOff == len(c) {
 			s.c.rxPool.put(c)
-			s.recvChunks[0] = nil
-			s.recvChunks = s.recvChunks[1:]
+			s.recvChunks[s.recvHead] = nil
+			s.recvHead++
 			s.recvOff = 0
 		}
 	}
-	if len(s.recvChunks) == 0 {
-		s.recvChunks = s.recvChunks[:0:0]
+	switch h := s.recvHead; {
+	case h == len(s.recvChunks):
+		s.recvChunks, s.recvHead = s.recvChunks[:0], 0
+		if cap(s.recvChunks) > 4096 {
+			s.recvChunks = nil
+		}
+	case h > 256 && h > len(s.recvChunks)/2:
+		m := copy(s.recvChunks, s.recvChunks[h:])
+		clear(s.recvChunks[m:])
+		s.recvChunks, s.recvHead = s.recvChunks[:m], 0
 	}
 	s.recvBytes -= n
 	return n
 }
+
+// pendingChunksLocked is the number of unread stream chunks.
+func (s *Session) pendingChunksLocked() int { return len(s.recvChunks) - s.recvHead }
 
 // writeErrLocked returns why nothing more can be queued, or nil.
 func (s *Session) writeErrLocked() error {
@@ -300,17 +315,25 @@ func (s *Session) Write(b []byte) (int, error) {
 	}
 }
 
-// streamItemMax bounds one queued stream item, so that the item being cut
-// does not keep every byte ever written.
+// streamItemMax is the size of one queued stream item: stream bytes are
+// queued in pooled 64 KiB buffers, so Write does not allocate.
 const streamItemMax = 64 << 10
 
+var streamPool = poolFor(streamItemMax)
+
 func (s *Session) queueStreamLocked(b []byte) {
-	if k := len(s.sendQ); k > 0 && s.sendQ[k-1].kind == rudp.KindStream && len(s.sendQ[k-1].data)+len(b) <= streamItemMax {
-		s.sendQ[k-1].data = append(s.sendQ[k-1].data, b...)
-	} else {
-		s.sendQ = append(s.sendQ, outItem{kind: rudp.KindStream, data: append([]byte(nil), b...)})
+	for len(b) > 0 {
+		k := len(s.sendQ)
+		if k == 0 || s.sendQ[k-1].kind != rudp.KindStream || len(s.sendQ[k-1].data) == streamItemMax {
+			s.sendQ = append(s.sendQ, outItem{kind: rudp.KindStream, data: streamPool.get()[:0], pooled: true})
+			k++
+		}
+		it := &s.sendQ[k-1]
+		n := min(len(b), streamItemMax-len(it.data))
+		it.data = append(it.data, b[:n]...)
+		s.sendQBytes += n
+		b = b[n:]
 	}
-	s.sendQBytes += len(b)
 }
 
 // SendMessage queues one message with delivery mode d. The message is
@@ -468,6 +491,33 @@ func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// deliverInbound queues a datagram for the run loop; false (the caller
+// keeps buf) if the queue is full.
+func (s *Session) deliverInbound(in inbound) bool {
+	s.inMu.Lock()
+	if len(s.inQ) >= inboundQueue {
+		s.inMu.Unlock()
+		return false
+	}
+	s.inQ = append(s.inQ, in)
+	s.inMu.Unlock()
+	signal(s.inSignal)
+	return true
+}
+
+// takeInbound swaps the queued datagrams out into spare (reused) and
+// returns them; an idle session keeps no queue memory.
+func (s *Session) takeInbound(spare []inbound) []inbound {
+	s.inMu.Lock()
+	q := s.inQ
+	s.inQ = spare[:0]
+	if len(q) == 0 && cap(q) > 64 {
+		q = nil
+	}
+	s.inMu.Unlock()
+	return q
 }
 
 func (s *Session) countInboundDrop() {

@@ -25,12 +25,9 @@ type addrPortConn interface {
 	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 }
 
-// inboundQueue is the capacity of a session's inbound channel; datagrams
-// beyond it are dropped and counted (the session is too busy).
-const inboundQueue = 256
-
-// maxDatagram is the largest datagram a transport reads.
-const maxDatagram = 1 << 16
+// inboundQueue bounds a session's inbound queue; datagrams beyond it are
+// dropped and counted (the session is too busy).
+const inboundQueue = 512
 
 // transport owns one PacketConn: a reader goroutine demultiplexes
 // datagrams by connection ID to sessions (so a client whose address
@@ -109,7 +106,9 @@ func (t *transport) writeTo(b []byte, to netip.AddrPort) error {
 
 func (t *transport) read() {
 	defer close(t.done)
-	scratch := make([]byte, maxDatagram)
+	// Datagrams larger than the pool's buffers are never valid for any
+	// session here; one spare byte detects (and drops) them.
+	scratch := make([]byte, t.pool.size+1)
 	for {
 		n, from, err := t.readOne(scratch)
 		if err != nil {
@@ -126,6 +125,10 @@ func (t *transport) read() {
 			t.fail(err)
 			return
 		}
+		if n > t.pool.size {
+			t.countDrop()
+			continue
+		}
 		t.dispatch(scratch[:n], from)
 	}
 }
@@ -141,15 +144,9 @@ func (t *transport) dispatch(b []byte, from netip.AddrPort) {
 	l := t.listener
 	t.mu.Unlock()
 	if s != nil {
-		if len(b) > t.pool.size {
-			s.countInboundDrop()
-			return
-		}
 		buf := t.pool.get()
 		copy(buf, b)
-		select {
-		case s.in <- inbound{buf: buf, n: len(b), from: from}:
-		default:
+		if !s.deliverInbound(inbound{buf: buf, n: len(b), from: from}) {
 			t.pool.put(buf)
 			s.countInboundDrop()
 		}

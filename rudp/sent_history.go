@@ -61,7 +61,7 @@ func (h *SentHistory) Len() int { return int(h.next - h.base) }
 // Add records the next transmission; p.PN must equal NextPN.
 func (h *SentHistory) Add(p SentPacket) {
 	if h.Len() == len(h.ring) {
-		n := max(32, 2*len(h.ring))
+		n := max(8, 2*len(h.ring))
 		r := make([]SentPacket, n)
 		for i := 0; i < h.Len(); i++ {
 			r[i] = h.ring[(h.head+i)&(len(h.ring)-1)]
