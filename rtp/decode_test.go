@@ -3,6 +3,7 @@ package rtp
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	pionrtp "github.com/pion/rtp"
 	"github.com/stretchr/testify/require"
@@ -134,4 +135,50 @@ func BenchmarkDecodePacket(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzReceiverStream feeds one Receiver a sequence of datagrams cut from the
+// input (each prefixed by a length byte), polling and collecting NACKs in
+// between: whatever arrives, it must not panic.
+func FuzzReceiverStream(f *testing.F) {
+	s, _ := NewSender(SenderConfig{MTU: 100, FECPolicy: UnequalFEC(0.5, 0.5), Budget: FixedRate(1 << 30)})
+	var seed []byte
+	for i := range 3 {
+		kind := KindP
+		if i == 0 {
+			kind = KindI
+		}
+		_, _ = s.Enqueue(t0, Frame{Kind: kind, Payload: make([]byte, 150), DependsOn: FrameID(i)})
+	}
+	for k := range 20 {
+		pkt, ok := s.Poll(t0.Add(time.Duration(k)*time.Second), nil)
+		if !ok {
+			break
+		}
+		if k%4 != 1 { // drop some
+			seed = append(seed, byte(len(pkt)))
+			seed = append(seed, pkt...)
+		}
+	}
+	f.Add(seed)
+	f.Add([]byte{12, 0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := NewReceiver(ReceiverConfig{PlayoutDelay: 50 * time.Millisecond})
+		now := t0
+		var p pionrtp.Packet
+		for len(b) > 0 {
+			n := min(int(b[0]), len(b)-1)
+			pkt := b[1 : 1+n]
+			b = b[1+n:]
+			now = now.Add(7 * time.Millisecond)
+			if Decode(pkt, &p) == nil {
+				_ = r.OnRTP(now, &p)
+			}
+			_ = pollAll(r, now)
+			_ = r.NACKs(now, nil)
+			_ = r.TakePLI(now)
+			_ = r.NextTimeout(now)
+		}
+		_ = pollAll(r, now.Add(time.Hour))
+	})
 }

@@ -11,6 +11,8 @@ var (
 	ErrDescriptor = errors.New("rtp: bad frame descriptor")
 	// ErrFrame: a frame handed to the Sender is invalid.
 	ErrFrame = errors.New("rtp: invalid frame")
+	// ErrQueueFull: the Sender's queue is at SenderConfig.MaxQueueBytes.
+	ErrQueueFull = errors.New("rtp: send queue full")
 	// ErrClosed: the session is closed.
 	ErrClosed = errors.New("rtp: session closed")
 	// ErrConfig: a configuration value is invalid.

@@ -76,9 +76,16 @@ func (n *nackTracker) onPacket(now time.Time, seq uint16, d Descriptor, rtx bool
 		return ext, false
 	}
 	if ext > n.highest {
-		from := n.highest + 1
-		if ext-from > int64(n.maxMissing) {
-			from = ext - int64(n.maxMissing)
+		// Only the last maxMissing sequence numbers below ext are tracked:
+		// forget older gaps in one pass (no per-entry scans).
+		floor := ext - int64(n.maxMissing)
+		from := max(n.highest+1, floor)
+		if len(n.missing)+int(ext-from) > n.maxMissing {
+			for s := range n.missing {
+				if s < floor {
+					delete(n.missing, s)
+				}
+			}
 		}
 		prevEnd := n.highest + int64(n.lastDesc.Count) - 1 - int64(n.lastDesc.Index) // last seq of the previous frame
 		curStart := ext - int64(d.Index)                                             // first seq of d's frame
@@ -96,9 +103,6 @@ func (n *nackTracker) onPacket(now time.Time, seq uint16, d Descriptor, rtx bool
 			n.missing[s] = &missingPacket{detected: now, next: now.Add(n.reorderWait), priority: prio}
 		}
 		n.highest, n.lastDesc = ext, d
-		for len(n.missing) > n.maxMissing {
-			n.dropOldest()
-		}
 		return ext, false
 	}
 	m, ok := n.missing[ext]
@@ -117,16 +121,6 @@ func (n *nackTracker) forget(seq uint16) {
 	if n.started {
 		delete(n.missing, n.unwrap.Unwrap(seq))
 	}
-}
-
-func (n *nackTracker) dropOldest() {
-	oldest := int64(-1)
-	for s := range n.missing {
-		if oldest < 0 || s < oldest {
-			oldest = s
-		}
-	}
-	delete(n.missing, oldest)
 }
 
 // sample folds an RTT measurement in (RFC 6298 §2).

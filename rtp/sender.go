@@ -56,6 +56,9 @@ type SenderConfig struct {
 	// InitialRTT is assumed until an RTCP report gives a measurement
 	// (default 100 ms).
 	InitialRTT time.Duration
+	// MaxQueueBytes bounds the queued RTP bytes; Enqueue fails with
+	// ErrQueueFull beyond it (default 8 MiB).
+	MaxQueueBytes int
 	// HistoryPackets is how many sent packets are kept for retransmission
 	// (default 4096).
 	HistoryPackets int
@@ -100,6 +103,9 @@ func (c *SenderConfig) setDefaults() {
 	}
 	if c.InitialRTT == 0 {
 		c.InitialRTT = 100 * time.Millisecond
+	}
+	if c.MaxQueueBytes == 0 {
+		c.MaxQueueBytes = 8 << 20
 	}
 	if c.HistoryPackets == 0 {
 		c.HistoryPackets = 4096
@@ -216,6 +222,9 @@ func (s *Sender) Enqueue(now time.Time, f Frame) (FrameID, error) {
 	}
 	if n := s.pkz.PacketCount(len(f.Payload)); n > 0xFFFF {
 		return 0, fmt.Errorf("%w: payload of %d bytes needs %d packets (max 65535)", ErrFrame, len(f.Payload), n)
+	}
+	if size := s.pkz.WireSize(len(f.Payload)); s.queuedBytes+size > s.cfg.MaxQueueBytes {
+		return 0, fmt.Errorf("%w: %d bytes queued + %d > %d", ErrQueueFull, s.queuedBytes, size, s.cfg.MaxQueueBytes)
 	}
 	s.nextID++
 	q := &queuedFrame{id: s.nextID, frame: f, priority: f.EffectivePriority(), deadline: f.Deadline,

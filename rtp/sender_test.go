@@ -83,3 +83,16 @@ func BenchmarkSenderFrame(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/packet")
 }
+
+func TestSenderQueueBound(t *testing.T) {
+	s, err := NewSender(SenderConfig{MaxQueueBytes: 3000})
+	require.NoError(t, err)
+	_, err = s.Enqueue(t0, Frame{Kind: KindI, Payload: make([]byte, 2000)})
+	require.NoError(t, err)
+	_, err = s.Enqueue(t0, Frame{Kind: KindP, Payload: make([]byte, 2000)})
+	require.ErrorIs(t, err, ErrQueueFull)
+	_, err = s.Enqueue(t0, Frame{Kind: KindP})
+	require.ErrorIs(t, err, ErrFrame, "empty payload")
+	_, err = s.Enqueue(t0, Frame{Kind: KindP, Payload: []byte{1}, DependsOn: 99})
+	require.ErrorIs(t, err, ErrFrame, "reference to a frame not yet queued")
+}
