@@ -147,7 +147,10 @@ func TestCompareRecoveryBulk(t *testing.T) {
 			require.GreaterOrEqual(t, float64(fecRS.fec), 0.4*float64(fecRS.rdrops), "%s: RS rebuilds most random losses", pr.name)
 		}
 		if pr.name == "10%" {
-			require.Less(t, 2*fecRS.retx, rto.retx, "%s: FEC retransmits far less than RTO", pr.name)
+			require.Less(t, fecRS.retx, rto.retx, "%s: FEC retransmits less than RTO", pr.name)
+			if size >= 16<<20 {
+				require.Less(t, 2*fecRS.retx, rto.retx, "%s: FEC retransmits far less than RTO", pr.name)
+			}
 		}
 	}
 }
@@ -211,7 +214,8 @@ func TestCompareRecoveryMessages(t *testing.T) {
 	require.Less(t, at("5%", "fec-rs").p99, at("5%", "rto").p99, "FEC p99 below RTO p99 at 5% loss")
 	require.Less(t, at("1%", "fec-rs").p99, 15*time.Millisecond, "FEC p99 at 1% loss: no round trip")
 	for k, r := range res {
-		require.Less(t, r.max, 500*time.Millisecond, "%v: worst message latency", k)
+		// A lost retransmission waits for the timer (200 ms, backed off).
+		require.Less(t, r.max, time.Second, "%v: worst message latency", k)
 	}
 	for _, st := range cmpStrategies {
 		require.Zero(t, at("0%", st.name).retx, "%s retransmits nothing on a clean link", st.name)
