@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pionrtcp "github.com/pion/rtcp"
@@ -32,6 +33,9 @@ type SessionConfig struct {
 	SessionBandwidth congestion.Bandwidth
 	// Seed makes the report-interval randomisation reproducible.
 	Seed int64
+	// AcceptAnySource takes datagrams from any address; by default those
+	// not from Peer are dropped and counted.
+	AcceptAnySource bool
 	// FrameBuffer is the capacity of the Frames channel (default 64); a
 	// frame that finds it full is discarded and counted.
 	FrameBuffer int
@@ -46,6 +50,7 @@ type SessionStats struct {
 	RTCPSent         uint64
 	RTCPReceived     uint64
 	FramesOverflowed uint64
+	ForeignDatagrams uint64 // from an address other than Peer, dropped
 	SenderRTT        time.Duration
 }
 
@@ -77,6 +82,8 @@ type Session struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+	peer    string        // Peer.String()
+	foreign atomic.Uint64 // counted by the reader
 
 	// Loop-owned.
 	stats      SessionStats
@@ -123,7 +130,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		rng: rand.New(rand.NewSource(cfg.Seed)),
 		in:  make(chan []byte, 256), sends: make(chan sendReq), statsC: make(chan chan SessionStats),
 		frames: make(chan DeliveredFrame, cfg.FrameBuffer), keyReqs: make(chan struct{}, 1),
-		done: make(chan struct{}), initial: true, buf: make([]byte, 0, MaxPacketSize),
+		done: make(chan struct{}), initial: true, buf: make([]byte, 0, MaxPacketSize), peer: cfg.Peer.String(),
 	}
 	s.wg.Add(2)
 	go s.readLoop()
@@ -176,7 +183,7 @@ func (s *Session) readLoop() {
 	defer s.wg.Done()
 	buf := make([]byte, MaxPacketSize+1)
 	for {
-		n, _, err := s.cfg.Conn.ReadFrom(buf)
+		n, from, err := s.cfg.Conn.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -187,6 +194,10 @@ func (s *Session) readLoop() {
 			default:
 				continue
 			}
+		}
+		if !s.cfg.AcceptAnySource && (from == nil || from.String() != s.peer) {
+			s.foreign.Add(1)
+			continue
 		}
 		b := append([]byte(nil), buf[:n]...)
 		select {
@@ -237,6 +248,7 @@ func (s *Session) snapshot() SessionStats {
 	st.Sender = s.sender.Stats()
 	st.Receiver = s.recv.Stats()
 	st.SenderRTT = s.sender.RTT()
+	st.ForeignDatagrams = s.foreign.Load()
 	return st
 }
 

@@ -58,7 +58,15 @@ func TestSessionCountsMalformedAndTalksToPion(t *testing.T) {
 		case <-time.After(time.Second):
 			t.Fatal("no key-frame request")
 		}
+		// A datagram from a stranger is dropped.
+		stranger, err := nw.ListenPacket("10.0.0.3:5004")
+		require.NoError(t, err)
+		defer stranger.Close()
+		_, err = stranger.WriteTo(pli, ca.LocalAddr())
+		require.NoError(t, err)
+		synctest.Wait()
 		st := s.Stats()
+		require.EqualValues(t, 1, st.ForeignDatagrams)
 		require.EqualValues(t, 2, st.MalformedRTP)
 		require.EqualValues(t, 1, st.MalformedRTCP)
 		require.EqualValues(t, 1, st.Sender.KeyFrameRequests)
