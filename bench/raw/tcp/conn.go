@@ -22,6 +22,7 @@ type Conn struct {
 	listener *Listener
 
 	// Set by the loop.
+	halfOpen    bool // counted in listener.halfOpen
 	estDone     bool
 	estErr      error
 	established chan struct{} // closed when the handshake completes or fails
@@ -54,6 +55,16 @@ func (s *Stack) newConn(key connKey, l *Listener) *Conn {
 // handshake done (Dial returns, Accept gets the connection) and CLOSED.
 func (s *Stack) after(c *Conn) {
 	t := c.t
+	if l := c.listener; l != nil {
+		if half := t.state == StateSynReceived; half != c.halfOpen {
+			c.halfOpen = half
+			if half {
+				l.halfOpen++
+			} else {
+				l.halfOpen--
+			}
+		}
+	}
 	if !c.estDone && t.state.synchronized() {
 		c.estDone = true
 		close(c.established)

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/skiffnet/skiff/bench/raw/ipv4"
 	"github.com/skiffnet/skiff/netem"
 	"github.com/stretchr/testify/require"
 )
@@ -171,5 +172,32 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 		require.ErrorIs(t, err, ErrTimeout)
 		require.Less(t, time.Since(start), 20*time.Second)
 		_ = b
+	})
+}
+
+func TestSYNFloodIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := NewPair(netem.Profile{}, netem.Profile{}, 1, Config{})
+		require.NoError(t, err)
+		defer p.Close()
+		l, err := p.B.Listen(80)
+		require.NoError(t, err)
+		spoofed := netip.MustParseAddr("10.99.0.3") // nobody answers its SYN-ACKs
+		for i := range maxHalfOpen + 44 {
+			syn := Header{SrcPort: uint16(10000 + i), DstPort: 80, Seq: uint32(i), Flags: FlagSYN, Window: 1000}
+			ih := ipv4.Header{TotalLength: uint16(20 + syn.MarshalSize()), TTL: 64, Protocol: ipv4.ProtocolTCP, Src: spoofed, Dst: PairAddrB}
+			pkt := syn.AppendTo(ih.AppendTo(nil))
+			SetChecksum(pkt[20:], spoofed, PairAddrB)
+			require.NoError(t, p.B.do(func(now time.Time) { p.B.handlePacket(now, pkt) }))
+		}
+		require.EqualValues(t, 44, p.B.Stats().DroppedSYNs)
+		half := func() (n int) {
+			require.NoError(t, p.B.do(func(time.Time) { n = l.halfOpen }))
+			return n
+		}
+		require.Equal(t, maxHalfOpen, half())
+		time.Sleep(3 * time.Minute) // SYN-ACK retries exhausted
+		require.Zero(t, half())
+		require.NoError(t, p.B.do(func(time.Time) { require.Empty(t, p.B.conns) }))
 	})
 }

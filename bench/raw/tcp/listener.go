@@ -10,6 +10,9 @@ import (
 // listenBacklog is how many established connections wait for Accept.
 const listenBacklog = 128
 
+// maxHalfOpen bounds a listener's connections in SYN-RECEIVED.
+const maxHalfOpen = 256
+
 // Listener accepts connections on one port of a Stack; it implements
 // net.Listener. Safe for concurrent use. Create with Stack.Listen.
 type Listener struct {
@@ -19,6 +22,7 @@ type Listener struct {
 	closed   chan struct{}
 	once     sync.Once
 	shutDone bool // loop-owned
+	halfOpen int  // loop-owned: connections in SYN-RECEIVED
 }
 
 func newListener(s *Stack, port uint16) *Listener {

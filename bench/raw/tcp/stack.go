@@ -27,6 +27,7 @@ type StackStats struct {
 	DroppedMalformed      uint64 // bad IPv4 header, TCP header or checksum
 	DroppedNotOurs        uint64 // other protocol or address, fragments
 	ResetsSent            uint64 // RSTs for segments of no connection
+	DroppedSYNs           uint64 // SYNs dropped: too many half-open connections
 	LinkWriteErrors       uint64
 }
 
@@ -272,6 +273,10 @@ func (s *Stack) handlePacket(now time.Time, pkt []byte) {
 		return
 	}
 	if l, ok := s.listeners[h.DstPort]; ok && h.Flags&(FlagSYN|FlagACK|FlagRST) == FlagSYN {
+		if l.halfOpen >= maxHalfOpen {
+			s.stats.DroppedSYNs++ // a SYN flood cannot grow the table without bound
+			return
+		}
 		c := s.newConn(key, l)
 		c.t.listen()
 		c.t.handleSegment(now, h, payload)
