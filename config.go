@@ -45,6 +45,7 @@ const (
 	DefaultKeepAlive         = 5 * time.Second
 	DefaultIdleTimeout       = 30 * time.Second
 	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultCloseTimeout      = 10 * time.Second
 	DefaultAcceptBacklog     = 128
 	MinMTU                   = 256
 	MaxMTU                   = 65000
@@ -94,6 +95,10 @@ type Config struct {
 	// HandshakeTimeout bounds Dial's handshake and the cookie lifetime
 	// (default 10 s).
 	HandshakeTimeout time.Duration
+	// CloseTimeout bounds how long Close waits for the graceful flush
+	// (default 10 s); after it the session is reset and Close returns
+	// ErrCloseTimeout.
+	CloseTimeout time.Duration
 	// AcceptBacklog bounds established sessions waiting for Accept
 	// (default 128).
 	AcceptBacklog int
@@ -135,6 +140,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if n.HandshakeTimeout == 0 {
 		n.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	if n.CloseTimeout == 0 {
+		n.CloseTimeout = DefaultCloseTimeout
+	}
 	if n.AcceptBacklog == 0 {
 		n.AcceptBacklog = DefaultAcceptBacklog
 	}
@@ -156,6 +164,8 @@ func (c *Config) withDefaults() (Config, error) {
 		return bad("IdleTimeout", n.IdleTimeout, "is negative")
 	case n.HandshakeTimeout < 0:
 		return bad("HandshakeTimeout", n.HandshakeTimeout, "is negative")
+	case n.CloseTimeout < 0:
+		return bad("CloseTimeout", n.CloseTimeout, "is negative")
 	case n.AcceptBacklog < 0:
 		return bad("AcceptBacklog", n.AcceptBacklog, "is negative")
 	case n.MinRTO < 0 || n.MaxRTO < 0 || (n.MaxRTO > 0 && n.MinRTO > n.MaxRTO):

@@ -11,8 +11,9 @@ import (
 const handshakeInitialInterval = 250 * time.Millisecond
 
 // ErrCloseTimeout: a graceful close could not deliver everything within
-// the idle timeout (the peer stopped reading or vanished).
-var ErrCloseTimeout = &timeoutError{"skiff: close: data not acknowledged within the idle timeout"}
+// Config.CloseTimeout (the peer stopped reading or vanished); the session
+// was reset.
+var ErrCloseTimeout = &timeoutError{"skiff: close: data not acknowledged within the close timeout"}
 
 // run is the session's run loop: the one goroutine that owns c. It waits
 // on inbound packets, application wake-ups and one timer.
@@ -86,7 +87,7 @@ func (c *conn) checkApp() {
 	}
 	if closing && c.closeErr == nil && c.state == stateOpen {
 		c.closeErr = ErrCloseTimeout // armed: see onTimers
-		c.lingerUntil = c.now.Add(c.cfg.IdleTimeout)
+		c.lingerUntil = c.now.Add(c.cfg.CloseTimeout)
 	}
 	if c.state == stateOpen {
 		if w := c.windowLimit(); w > c.advMaxSeq && w-c.advMaxSeq >= uint64(c.capacity/4) {
@@ -120,6 +121,8 @@ func (c *conn) onTimers() {
 		return
 	}
 	if c.closeErr != nil && !now.Before(c.lingerUntil) {
+		c.out = rudp.Packet{Header: c.header(rudp.TypeReset)}
+		c.sendPacket(&c.out, false, false, 0)
 		c.finish(c.closeErr)
 		return
 	}

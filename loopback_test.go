@@ -32,8 +32,7 @@ func loopbackPair(t testing.TB, cfg *Config) (client, server *Session, stop func
 	s := <-acc
 	require.NotNil(t, s)
 	return c, s, func() {
-		c.Close()
-		s.Close()
+		closeBoth(c, s)
 		l.Close()
 		waitDone(t, c, s)
 	}
@@ -71,4 +70,14 @@ func TestNettestLoopback(t *testing.T) {
 		c, s, stop := loopbackPair(t, nil)
 		return c, s, stop, nil
 	})
+}
+
+// closeBoth closes both ends concurrently, as two independent programs
+// would (closing one and then the other would make the first wait for the
+// second to read).
+func closeBoth(a, b *Session) {
+	done := make(chan struct{})
+	go func() { a.Close(); close(done) }()
+	b.Close()
+	<-done
 }

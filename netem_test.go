@@ -60,8 +60,7 @@ func newNetemEnv(t testing.TB, seed int64, up, down netem.Profile, ccfg, scfg *C
 
 // close closes everything and waits for all goroutines of the pair.
 func (e *netemEnv) close(t testing.TB) {
-	e.c.Close()
-	e.s.Close()
+	closeBoth(e.c, e.s)
 	e.l.Close()
 	waitDone(t, e.c, e.s)
 	e.cancel()

@@ -433,6 +433,13 @@ func (s *Session) Close() error {
 	}
 	s.closeCalled = true
 	started := s.started
+	// Unread data will never be read: free it, which also reopens the
+	// flow-control window so the peer can finish its own close.
+	for i := s.recvHead; i < len(s.recvChunks); i++ {
+		s.c.rxPool.put(s.recvChunks[i])
+	}
+	s.recvChunks, s.recvHead, s.recvOff, s.recvBytes = nil, 0, 0, 0
+	s.msgs, s.msgBytes = nil, 0
 	s.mu.Unlock()
 	if !started {
 		s.discard()

@@ -302,3 +302,24 @@ func TestNATRebindingKeepsSession(t *testing.T) {
 }
 
 func netipMust(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func TestCloseTimesOutWhenPeerNeverReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 10 * time.Millisecond}
+		cfg := &Config{CloseTimeout: 2 * time.Second, ReceiveBufferSize: 64 << 10}
+		e := newNetemEnv(t, 14, p, p, cfg, cfg)
+		// Fill the peer's window; it never reads.
+		e.c.SetWriteDeadline(time.Now().Add(time.Second))
+		for {
+			if _, err := e.c.Write(make([]byte, 32<<10)); err != nil {
+				break
+			}
+		}
+		start := time.Now()
+		require.ErrorIs(t, e.c.Close(), ErrCloseTimeout)
+		require.InDelta(t, 2*time.Second, time.Since(start), float64(100*time.Millisecond))
+		_, err := e.s.Read(make([]byte, 1<<20)) // buffered data first
+		require.NoError(t, err)
+		e.close(t)
+	})
+}
