@@ -214,8 +214,7 @@ func (s *senderTimers) onRTO(now time.Time) {
 			s.env.QueueRetransmit(p.Seq)
 		}
 	}
-	s.backoff++
-	s.probes = 0
+	s.backoff++ // probes stay spent until an acknowledgement
 	s.env.RetransmissionTimeout(now)
 	s.env.SendProbe()
 	s.prune(now)
