@@ -95,9 +95,9 @@ type Config struct {
 	// HandshakeTimeout bounds Dial's handshake and the cookie lifetime
 	// (default 10 s).
 	HandshakeTimeout time.Duration
-	// CloseTimeout bounds how long Close waits for the graceful flush
-	// (default 10 s); after it the session is reset and Close returns
-	// ErrCloseTimeout.
+	// CloseTimeout bounds how long Close waits without progress for the
+	// graceful flush (default 10 s): when no new data was acknowledged for
+	// this long, the session is reset and Close returns ErrCloseTimeout.
 	CloseTimeout time.Duration
 	// AcceptBacklog bounds established sessions waiting for Accept
 	// (default 128).

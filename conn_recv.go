@@ -186,6 +186,9 @@ func (c *conn) onAck(a *rudp.AckFrame) {
 	if !newData && newlyAcked > 0 && c.cc.InRecovery() {
 		c.cc.OnDuplicateAck(c.now)
 	}
+	if newData && c.closeErr != nil && c.state == stateOpen {
+		c.lingerUntil = c.now.Add(c.cfg.CloseTimeout) // the close is progressing
+	}
 	c.strat.OnAckReceived(c.now, a, largestNew, newData)
 	rudp.PruneHistory(&c.hist, &c.sb, c.now.Add(-rudp.LostRetention(&c.rtt)))
 	if c.finQueued && c.sb.Base() > c.finSeq {
