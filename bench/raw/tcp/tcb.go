@@ -195,23 +195,18 @@ func (c *tcb) sendACK() {
 	c.ackNow, c.ackPending, c.delAckAt = false, 0, time.Time{}
 }
 
-// windowField computes the window to advertise and records its right edge
-// in rcvAdv. The window never shrinks (RFC 9293 §3.8.6.2.2).
+// windowField computes the window to advertise (the free receive buffer,
+// rounded down to the window scale) and moves the right edge rcvAdv, which
+// never moves left (RFC 9293 §3.8.6.2.2): data up to an edge advertised
+// earlier is still accepted even when rounding makes the new field's edge
+// look a little shorter (RFC 7323 §2.4). rcvAdv − RCV.NXT therefore never
+// exceeds the free space, so in-order data always fits the buffer.
 func (c *tcb) windowField() uint16 {
 	win := c.cfg.RecvBuffer - c.rb.Len()
 	if c.readClosed {
 		win = c.cfg.RecvBuffer
 	}
-	minWin := int(c.rcvAdv - c.rcvNxt)
-	if int32(c.rcvAdv-c.rcvNxt) < 0 {
-		minWin = 0
-	}
-	win = max(win, minWin, 0)
-	field := win >> c.rcvShift
-	if field<<c.rcvShift < minWin {
-		field++
-	}
-	field = min(field, 65535)
+	field := min(max(win, 0)>>c.rcvShift, 65535)
 	c.rcvAdv = seqMax(c.rcvAdv, c.rcvNxt+uint32(field)<<c.rcvShift)
 	return uint16(field)
 }

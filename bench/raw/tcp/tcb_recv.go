@@ -32,7 +32,9 @@ func (c *tcb) receive(now time.Time, seq uint32, payload []byte, fin bool) {
 		c.ackNow = true // duplicate ACK for the sender's fast retransmit
 		return
 	}
-	c.deliver(now, payload, fin)
+	if !c.deliver(now, payload, fin) {
+		return
+	}
 	if len(c.ooo) > 0 {
 		c.drainOOO(now)
 		c.ackNow = true // a hole was filled (RFC 5681 §4.2)
@@ -43,12 +45,20 @@ func (c *tcb) receive(now time.Time, seq uint32, payload []byte, fin bool) {
 }
 
 // deliver appends in-order text at RCV.NXT and processes a FIN after it.
-func (c *tcb) deliver(now time.Time, payload []byte, fin bool) {
+// It reports false if the buffer took only part of the text (which cannot
+// happen while the window never exceeds the free space; then the rest is
+// not acknowledged, and the sender retransmits it).
+func (c *tcb) deliver(now time.Time, payload []byte, fin bool) bool {
 	if len(payload) > 0 {
+		n := len(payload)
 		if !c.readClosed {
-			c.rb.write(payload) // always fits: the window never exceeds the free space
+			n = c.rb.write(payload)
 		}
-		c.rcvNxt += uint32(len(payload))
+		c.rcvNxt += uint32(n)
+		if n < len(payload) {
+			c.ackNow = true
+			return false
+		}
 	}
 	if fin {
 		c.rcvNxt++
@@ -64,6 +74,7 @@ func (c *tcb) deliver(now time.Time, payload []byte, fin bool) {
 			c.enterTimeWait(now)
 		}
 	}
+	return true
 }
 
 // insertOOO stores a segment beyond RCV.NXT, keeping c.ooo sorted by
@@ -96,7 +107,9 @@ func (c *tcb) drainOOO(now time.Time) {
 		if skip > len(o.data) {
 			continue // entirely old
 		}
-		c.deliver(now, o.data[skip:], o.fin)
+		if !c.deliver(now, o.data[skip:], o.fin) {
+			break // keep this segment: its rest is beyond what the buffer took
+		}
 		if o.fin {
 			n = len(c.ooo)
 			break

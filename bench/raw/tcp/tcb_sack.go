@@ -206,5 +206,10 @@ func (c *tcb) checkScoreboard() error {
 	if c.sackOK && (pipe != c.pipe || lost != c.lostCount) {
 		return fmt.Errorf("tcp: scoreboard drift: pipe %d (records say %d), lost %d (records say %d)", c.pipe, pipe, c.lostCount, lost)
 	}
+	// The receive window never promises more than the free buffer.
+	if adv := int(int32(c.rcvAdv - c.rcvNxt)); c.state.synchronized() && !c.readClosed && adv > 0 &&
+		c.rb.Len()+adv > c.cfg.RecvBuffer {
+		return fmt.Errorf("tcp: receive window %d beyond the free buffer (%d of %d held)", adv, c.rb.Len(), c.cfg.RecvBuffer)
+	}
 	return nil
 }

@@ -503,3 +503,30 @@ func TestDelayedACK(t *testing.T) {
 	require.Len(t, acks, 1, "the delayed ACK fires")
 	require.Equal(t, a.t.sndMax, acks[0].h.Ack)
 }
+
+// TestReceiveWindowNeverExceedsBuffer fills a receiver that does not read,
+// with segment sizes and a buffer that do not divide the window scale: every
+// byte acknowledged must be in the buffer (none dropped by rounding).
+func TestReceiveWindowNeverExceedsBuffer(t *testing.T) {
+	cfg := testConfig()
+	cfg.MSS, cfg.RecvBuffer, cfg.SendBuffer = 999, 100001, 300000
+	a, b := handshake(t, cfg)
+	require.Equal(t, uint8(1), b.t.rcvShift)
+	read := 0
+	for round := range 3 {
+		sendData(a, t0, 100000)
+		for range 500 {
+			if len(a.out) == 0 && len(b.out) == 0 {
+				break
+			}
+			deliverAll(t0, a, b)
+			deliverAll(t0, b, a)
+		}
+		got := int(b.t.rcvNxt - (b.t.irs + 1))
+		require.Equal(t, got-read, b.t.rb.Len(), "round %d: acknowledged bytes missing from the buffer", round)
+		require.LessOrEqual(t, b.t.rb.Len(), cfg.RecvBuffer)
+		require.LessOrEqual(t, int(b.t.rcvAdv-b.t.rcvNxt), cfg.RecvBuffer-b.t.rb.Len())
+		read += b.t.rb.read(make([]byte, 30011)) // the application reads a little
+		b.t.output(t0)
+	}
+}
