@@ -167,3 +167,47 @@ func TestPairTransferManySeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestPairSlowReader has the receiving application read 4 KiB per fake
+// millisecond through a 64 KiB buffer, with loss: the window closes and
+// reopens (persist probes, window updates) many times.
+func TestPairSlowReader(t *testing.T) {
+	for _, noSACK := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			prof := netem.Profile{Delay: 2 * time.Millisecond, Loss: 0.02}
+			p, err := NewPair(prof, prof, 9, Config{RecvBuffer: 64 << 10, SendBuffer: 256 << 10, MSS: 1000, DisableSACK: noSACK, checkScoreboard: true})
+			require.NoError(t, err)
+			defer p.Close()
+			l, err := p.B.Listen(5001)
+			require.NoError(t, err)
+			defer l.Close()
+			data := testData(3, 1<<20)
+			go func() {
+				c, err := p.A.Dial(netip.AddrPortFrom(PairAddrB, 5001))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				if _, err := c.Write(data); err != nil {
+					t.Error(err)
+				}
+			}()
+			c, err := l.AcceptTCP()
+			require.NoError(t, err)
+			defer c.Close()
+			var got []byte
+			buf := make([]byte, 4096)
+			for {
+				n, err := c.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				time.Sleep(time.Millisecond)
+			}
+			require.Equal(t, sha256.Sum256(data), sha256.Sum256(got), "got %d of %d bytes", len(got), len(data))
+		})
+	}
+}
