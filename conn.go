@@ -102,8 +102,6 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 		epoch:  now,
 		now:    now,
 		remote: s.remote,
-		rxPool: poolFor(2048),
-		txPool: poolFor(2048),
 	}
 	c.rtt = rudp.RTTEstimator{MinRTO: cfg.MinRTO, MaxRTO: cfg.MaxRTO}
 	var err error
@@ -121,14 +119,12 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 			return nil, err
 		}
 	}
-	c.maxPayload = cfg.maxPayload(c.strat.Overhead())
-	if c.maxPayload > c.txPool.size {
-		c.txPool, c.rxPool = poolFor(c.maxPayload), poolFor(max(c.maxPayload, 2048))
-	}
+	c.setMTU(cfg.MTU)
+	c.rxPool = s.tr.pool // inbound datagrams and received payloads
 	c.capacity = max(cfg.ReceiveBufferSize/c.maxPayload, 4)
 	c.rb.Capacity = c.capacity
 	c.advMaxSeq = uint64(c.capacity)
-	c.sb.Release = c.txPool.put
+	c.sb.Release = func(b []byte) { c.txPool.put(b) }
 	c.cc, err = congestion.New(cfg.Congestion, congestion.Config{
 		MaxDatagramSize: cfg.MTU,
 		RTT:             &c.rtt,
@@ -137,8 +133,16 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	c.pktPool = poolFor(max(2048, cfg.MTU))
 	return c, nil
+}
+
+// setMTU sets the datagram size this side sends (before any data was
+// sent: at creation, and when the handshake agrees on a smaller one).
+func (c *conn) setMTU(mtu int) {
+	c.cfg.MTU = mtu
+	c.maxPayload = c.cfg.maxPayload(c.strat.Overhead())
+	c.txPool = poolFor(max(2048, c.maxPayload))
+	c.pktPool = poolFor(max(2048, mtu))
 }
 
 func randomConnID() (uint64, error) {

@@ -269,7 +269,7 @@ func (c *conn) publish() {
 // sendHello sends the client's hello (with the cookie once it has one),
 // padded to the MTU.
 func (c *conn) sendHello() {
-	c.out = rudp.Packet{Header: c.header(rudp.TypeHello), PadTo: c.cfg.MTU}
+	c.out = rudp.Packet{Header: c.header(rudp.TypeHello), PadTo: min(c.cfg.MTU, DefaultMTU)}
 	c.out.Header.Echo, c.out.Header.EchoDelay = 0, 0
 	c.out.Handshake = rudp.Handshake{MTU: uint16(c.cfg.MTU), MaxSeq: uint32(c.advMaxSeq), Cookie: c.cookie}
 	c.sendPacket(&c.out, false, false, 0)
@@ -291,6 +291,9 @@ func (c *conn) acceptServer(now time.Time, p *rudp.Packet) {
 	c.state = stateOpen
 	c.peerMaxSeq = uint64(p.Handshake.MaxSeq)
 	c.helloTS = p.Header.Timestamp
+	if m := int(p.Handshake.MTU); m >= MinMTU && m < c.cfg.MTU {
+		c.setMTU(m) // the smaller of the two sides' MTUs
+	}
 }
 
 func (c *conn) onHello(in inbound, p *rudp.Packet) {
@@ -326,6 +329,9 @@ func (c *conn) onAccept(p *rudp.Packet) {
 	}
 	c.state = stateOpen
 	c.peerMaxSeq = uint64(p.Handshake.MaxSeq)
+	if m := int(p.Handshake.MTU); m >= MinMTU && m < c.cfg.MTU {
+		c.setMTU(m)
+	}
 	c.lastRecv = c.now
 	c.sampleRTT(&p.Header)
 	c.rp.Add(uint64(p.Header.PacketNumber), c.now, p.Header.Timestamp)

@@ -7,6 +7,10 @@ import (
 	"github.com/skiffnet/skiff/rudp"
 )
 
+// maxPNJump bounds how far a packet number may lie beyond the largest
+// received (more than any burst of losses a session survives).
+const maxPNJump = 1 << 16
+
 // maxAckDelay is how long the receiver may hold an acknowledgement.
 const maxAckDelay = 5 * time.Millisecond
 
@@ -50,6 +54,13 @@ func (c *conn) handle(in inbound) {
 	}
 	pn := c.unwrapRecvPN(h.PacketNumber)
 	largestBefore, _, _, hadAny := c.rp.Largest()
+	if pn > largestBefore+maxPNJump {
+		// Far beyond anything the peer can have sent since: forged or
+		// corrupt. Dropping it also keeps such packets from moving the
+		// session to another address.
+		c.st.OutOfWindow++
+		return
+	}
 	status := c.rp.Add(pn, c.now, h.Timestamp)
 	if status != rudp.PacketNew {
 		c.st.DuplicatesReceived++

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -320,6 +321,105 @@ func TestCloseTimesOutWhenPeerNeverReads(t *testing.T) {
 		require.InDelta(t, 2*time.Second, time.Since(start), float64(100*time.Millisecond))
 		_, err := e.s.Read(make([]byte, 1<<20)) // buffered data first
 		require.NoError(t, err)
+		e.close(t)
+	})
+}
+
+func TestMTUNegotiation(t *testing.T) {
+	tests := []struct {
+		name             string
+		client, server   int
+		wantClientPacket int
+	}{
+		{"client_larger_uses_server_mtu", 1400, 1200, 1200},
+		{"server_larger_uses_client_mtu", 1000, 1400, 1000},
+		{"jumbo_both", 9000, 9000, 9000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := netem.Profile{Delay: 5 * time.Millisecond, Loss: 0.02}
+				e := newNetemEnv(t, 15, p, p, &Config{MTU: tc.client}, &Config{MTU: tc.server})
+				var largest atomic.Int64
+				e.link.AToB().DropNth(1<<62, func(pkt []byte) bool {
+					if n := int64(len(pkt)); n > largest.Load() {
+						largest.Store(n)
+					}
+					return false
+				})
+				data := randomData(1<<20, 6)
+				requireSameData(t, data, sendAll(t, e.c, e.s, data))
+				require.Equal(t, int64(tc.wantClientPacket), largest.Load())
+				e.close(t)
+			})
+		})
+	}
+}
+
+func TestFlowControlNeverOverruns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 5 * time.Millisecond}
+		cfg := &Config{ReceiveBufferSize: 32 << 10}
+		e := newNetemEnv(t, 16, p, p, cfg, cfg)
+		data := randomData(1<<20, 7)
+		go func() {
+			e.c.Write(data)
+		}()
+		// The receiver reads slowly; the sender must stay within the
+		// window: the receiver never drops a frame for being beyond it and
+		// never holds more than the window.
+		got := make([]byte, 0, len(data))
+		buf := make([]byte, 4<<10)
+		for len(got) < len(data) {
+			time.Sleep(10 * time.Millisecond)
+			e.s.mu.Lock()
+			held := e.s.recvBytes
+			e.s.mu.Unlock()
+			require.LessOrEqual(t, held, 32<<10+int(e.s.c.maxPayload))
+			n, err := e.s.Read(buf)
+			require.NoError(t, err)
+			got = append(got, buf[:n]...)
+		}
+		requireSameData(t, data, got)
+		require.Zero(t, e.s.Stats().OutOfWindow)
+		e.close(t)
+	})
+}
+
+func TestBadInputDroppedAndCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := netem.Profile{Delay: 5 * time.Millisecond}
+		e := newNetemEnv(t, 17, p, p, nil, nil)
+		attacker, err := e.net.ListenPacket("10.0.0.9:1")
+		require.NoError(t, err)
+		id := e.s.ConnectionID()
+		good := rudp.Packet{Header: rudp.Header{Version: rudp.Version, Type: rudp.TypeData, ConnID: id, PacketNumber: 1 << 20}}
+		good.Data = rudp.DataFrame{Kind: rudp.KindStream, Flags: rudp.FrameFirst | rudp.FrameLast, Seq: 1 << 30, Payload: []byte("evil")}
+		valid := good.AppendTo(nil)
+		corrupt := append([]byte(nil), valid...)
+		corrupt[len(corrupt)-6] ^= 1
+		badVersion := append([]byte(nil), valid...)
+		badVersion[0] = 7
+		good.Header.PacketNumber = 1 << 31
+		farPN := good.AppendTo(nil)
+		inputs := [][]byte{
+			nil, {1}, valid[:20], corrupt, badVersion,
+			valid, // packet number 2^20: out of window
+			farPN,
+		}
+		for _, b := range inputs {
+			attacker.WriteTo(b, e.spc.LocalAddr())
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		st := e.s.Stats()
+		require.Equal(t, uint64(1), st.BadChecksum)
+		require.Equal(t, uint64(2), st.OutOfWindow)
+		require.Equal(t, e.cpc.LocalAddr().String(), e.s.RemoteAddr().String(), "no hijack")
+		// The session still works.
+		data := randomData(100<<10, 8)
+		requireSameData(t, data, sendAll(t, e.c, e.s, data))
+		attacker.Close()
 		e.close(t)
 	})
 }

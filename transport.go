@@ -51,17 +51,13 @@ type transport struct {
 	dropped uint64
 }
 
-func newTransport(pc net.PacketConn, owns bool) *transport {
-	t := newTransportNoStart(pc, owns)
-	go t.read()
-	return t
-}
-
-func newTransportNoStart(pc net.PacketConn, owns bool) *transport {
+// newTransportNoStart creates a transport whose datagram buffers hold at
+// least maxDatagram bytes; the caller starts its reader (go t.read()).
+func newTransportNoStart(pc net.PacketConn, owns bool, maxDatagram int) *transport {
 	t := &transport{
 		pc:       pc,
 		ownsPC:   owns,
-		pool:     poolFor(2048),
+		pool:     poolFor(max(2048, maxDatagram)),
 		sessions: map[uint64]*Session{},
 		done:     make(chan struct{}),
 	}
