@@ -60,6 +60,12 @@ type Result struct {
 	LatencyMaxMs Millis    `json:"latency_max_ms,omitempty"`
 	LatenciesMs  []float64 `json:"latencies_ms,omitempty"`
 
+	// Video: frames sent and, per kind ("I", "P", "B"), how many were
+	// complete by their deadline, late or never complete. The latency
+	// fields above then describe frames (capture to complete).
+	FramesSent int                        `json:"frames_sent,omitempty"`
+	Video      map[string]*VideoKindStats `json:"video,omitempty"`
+
 	// Link statistics of both directions at the end of the run.
 	Data   netem.Stats `json:"link_data"`
 	Return netem.Stats `json:"link_return"`

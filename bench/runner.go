@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,9 +31,12 @@ type Options struct {
 	// waits after the last send.
 	RealtimeMessages int
 	RealtimeDrain    time.Duration
-	// RealtimeParallel is how many realtime cells run at once (they use
-	// little CPU: 50 small messages a second); bulk cells always run one at
-	// a time so they do not steal each other's CPU.
+	// VideoFrames is the number of frames of the video workload (at
+	// VideoFPS); it shares RealtimeDrain.
+	VideoFrames int
+	// RealtimeParallel is how many realtime and video cells run at once
+	// (they use little CPU: 50 small messages or 684 kbit/s); bulk cells
+	// always run one at a time so they do not steal each other's CPU.
 	RealtimeParallel int
 	// CellTimeout bounds one run of one cell, set-up included.
 	CellTimeout time.Duration
@@ -65,12 +69,13 @@ func DefaultOptions() (Options, error) {
 	return Options{
 		Profiles:         ps,
 		Transports:       Transports(),
-		Workloads:        []string{WorkloadBulk, WorkloadRealtime},
+		Workloads:        []string{WorkloadBulk, WorkloadRealtime, WorkloadVideo},
 		Seeds:            []int64{1},
 		Reps:             1,
 		BulkBytes:        8 << 20,
 		RealtimeMessages: 300, // 6 s at 50 Hz: spans P5's bandwidth drop
 		RealtimeDrain:    2 * time.Second,
+		VideoFrames:      150, // 5 s at 30 frames/s
 		RealtimeParallel: 30,
 		CellTimeout:      45 * time.Second,
 		LightRate:        15e6,
@@ -97,12 +102,14 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("bench: bulk size must be positive (got %d)", o.BulkBytes)
 	case o.RealtimeMessages < 1:
 		return fmt.Errorf("bench: realtime message count must be positive (got %d)", o.RealtimeMessages)
+	case o.VideoFrames < 1 && slices.Contains(o.Workloads, WorkloadVideo):
+		return fmt.Errorf("bench: video frame count must be positive (got %d)", o.VideoFrames)
 	case o.CellTimeout <= 0:
 		return fmt.Errorf("bench: cell timeout must be positive (got %v)", o.CellTimeout)
 	}
 	for _, w := range o.Workloads {
-		if w != WorkloadBulk && w != WorkloadRealtime {
-			return fmt.Errorf("bench: unknown workload %q (have bulk, realtime)", w)
+		if w != WorkloadBulk && w != WorkloadRealtime && w != WorkloadVideo {
+			return fmt.Errorf("bench: unknown workload %q (have bulk, realtime, video)", w)
 		}
 	}
 	return nil
@@ -132,6 +139,7 @@ type Meta struct {
 	CPUModel     string    `json:"cpu_model,omitempty"`
 	BulkBytes    int       `json:"bulk_bytes"`
 	RealtimeMsgs int       `json:"realtime_messages"`
+	VideoFrames  int       `json:"video_frames"`
 	Seeds        []int64   `json:"seeds"`
 	Reps         int       `json:"reps"`
 	CellTimeout  string    `json:"cell_timeout"`
@@ -167,7 +175,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Meta: Meta{
 		Started: time.Now().UTC(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), BulkBytes: o.BulkBytes, RealtimeMsgs: o.RealtimeMessages,
+		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), BulkBytes: o.BulkBytes, RealtimeMsgs: o.RealtimeMessages, VideoFrames: o.VideoFrames,
 		Seeds: o.Seeds, Reps: o.Reps, CellTimeout: o.CellTimeout.String(),
 	}}
 	for _, p := range o.Profiles {
@@ -296,6 +304,11 @@ func runCell(ctx context.Context, o Options, c cell, unavailable error, light fu
 
 	cctx, cancel := context.WithTimeout(ctx, o.CellTimeout)
 	defer cancel()
+	if vr, ok := c.transport.(videoRunner); ok && c.workload == WorkloadVideo {
+		vr.runVideo(cctx, LinkSpec{Profile: c.profile.Link, Seed: seed, Workload: c.workload},
+			o.VideoFrames, o.RealtimeDrain, seed, c.profile.Changes, &res)
+		return res, nil
+	}
 	var tracer *traceRecorder
 	spec := LinkSpec{Profile: c.profile.Link, Seed: seed, Workload: c.workload}
 	if c.trace {
@@ -319,6 +332,8 @@ func runCell(ctx context.Context, o Options, c cell, unavailable error, light fu
 		runBulk(cctx, pair, payload, sum, c.profile.Changes, &res, light, o.LightRate, o.LightAfter)
 	case WorkloadRealtime:
 		runRealtime(cctx, pair, o.RealtimeMessages, o.RealtimeDrain, seed, c.profile.Changes, &res)
+	case WorkloadVideo:
+		runVideo(cctx, pair, o.VideoFrames, o.RealtimeDrain, seed, c.profile.Changes, &res)
 	}
 	res.Data = pair.Link.DataStats()
 	res.Return = pair.Link.ReturnStats()

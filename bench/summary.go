@@ -27,6 +27,9 @@ type Summary struct {
 	P99        Spread `json:"latency_p99_ms"`
 	Max        Spread `json:"latency_max_ms"`
 	Lost       Spread `json:"messages_lost"`
+	// OnTime is the video share of frames complete by their deadline, per
+	// kind ("I", "P", "B"), in percent.
+	OnTime map[string]Spread `json:"video_on_time_percent,omitempty"`
 }
 
 // Spread is the median, minimum and maximum of a metric over runs. Values
@@ -77,7 +80,10 @@ func Summarize(results []Result, o Options) []Summary {
 	type key struct{ p, t, w string }
 	idx := map[key]int{}
 	var out []Summary
-	type acc struct{ good, comp, wire, p50, p99, max, lost []float64 }
+	type acc struct {
+		good, comp, wire, p50, p99, max, lost []float64
+		onTime                                map[string][]float64
+	}
 	var accs []*acc
 	for _, r := range results {
 		k := key{r.Profile, r.Transport, r.Workload}
@@ -86,7 +92,7 @@ func Summarize(results []Result, o Options) []Summary {
 			i = len(out)
 			idx[k] = i
 			out = append(out, Summary{Profile: r.Profile, Transport: r.Transport, Workload: r.Workload, Status: StatusOK})
-			accs = append(accs, &acc{})
+			accs = append(accs, &acc{onTime: map[string][]float64{}})
 		}
 		s, a := &out[i], accs[i]
 		s.Runs++
@@ -105,12 +111,17 @@ func Summarize(results []Result, o Options) []Summary {
 				a.comp = append(a.comp, r.CompletionMs)
 				a.wire = append(a.wire, r.WireRatio)
 			}
-		case WorkloadRealtime:
+		case WorkloadRealtime, WorkloadVideo:
 			if r.MessagesSent > 0 {
 				a.p50 = append(a.p50, float64(r.LatencyP50Ms))
 				a.p99 = append(a.p99, float64(r.LatencyP99Ms))
 				a.max = append(a.max, float64(r.LatencyMaxMs))
 				a.lost = append(a.lost, float64(r.MessagesLost))
+			}
+			for k, ks := range r.Video {
+				if ks.Sent > 0 {
+					a.onTime[k] = append(a.onTime[k], 100*float64(ks.OnTime)/float64(ks.Sent))
+				}
 			}
 		}
 	}
@@ -118,6 +129,12 @@ func Summarize(results []Result, o Options) []Summary {
 		a := accs[i]
 		out[i].Goodput, out[i].Completion, out[i].WireRatio = spreadOf(a.good), spreadOf(a.comp), spreadOf(a.wire)
 		out[i].P50, out[i].P99, out[i].Max, out[i].Lost = spreadOf(a.p50), spreadOf(a.p99), spreadOf(a.max), spreadOf(a.lost)
+		if len(a.onTime) > 0 {
+			out[i].OnTime = map[string]Spread{}
+			for k, v := range a.onTime {
+				out[i].OnTime[k] = spreadOf(v)
+			}
+		}
 	}
 	return out
 }

@@ -89,7 +89,8 @@ type Pair struct {
 // order: skiff's four strategies, TCP — kernel TCP with bbr, cubic and reno
 // through the TUN link when this process may create network namespaces
 // (root on Linux), else the user-space TCP, labelled as such — kcp-go in
-// three configurations, and bare UDP as the latency floor (realtime only).
+// three configurations, skiff's media mode (video only) and bare UDP as the
+// latency floor (realtime only).
 func Transports() []Transport {
 	out := skiffTransports()
 	kernel := kernelTCPTransports()
@@ -99,7 +100,7 @@ func Transports() []Transport {
 		out = append(out, newUserTCPTransport())
 	}
 	out = append(out, kcpTransports()...)
-	return append(out, newUDPFloorTransport())
+	return append(out, newRTPMediaTransport(), newUDPFloorTransport())
 }
 
 // AllTransports returns every transport that can be selected by name,
@@ -109,7 +110,7 @@ func AllTransports() []Transport {
 	out = append(out, kernelTCPTransports()...)
 	out = append(out, newUserTCPTransport())
 	out = append(out, kcpTransports()...)
-	return append(out, newUDPFloorTransport())
+	return append(out, newRTPMediaTransport(), newUDPFloorTransport())
 }
 
 func skiffTransports() []Transport {

@@ -26,8 +26,8 @@ func (t *udpFloorTransport) Description() string {
 func (t *udpFloorTransport) Available() error { return nil }
 
 func (t *udpFloorTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, error) {
-	if spec.Workload == WorkloadBulk {
-		return nil, fmt.Errorf("%w: bare UDP is unreliable; no bulk transfer", ErrUnavailable)
+	if spec.Workload != WorkloadRealtime {
+		return nil, fmt.Errorf("%w: bare UDP carries only the realtime workload", ErrUnavailable)
 	}
 	ml, err := newMemLink(spec)
 	if err != nil {

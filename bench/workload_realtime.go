@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -102,6 +103,10 @@ func runRealtime(ctx context.Context, pair *Pair, count int, drain time.Duration
 		done <- o
 	}()
 
+	// A transport that cannot keep up blocks its sender; once the run is
+	// over, closing the pair unblocks it.
+	var stalled atomic.Bool
+	watchdog := context.AfterFunc(recvCtx, func() { stalled.Store(true); pair.Close() })
 	var sendErr error
 	sent := 0
 	for i := 0; i < count; i++ {
@@ -121,8 +126,13 @@ func runRealtime(ctx context.Context, pair *Pair, count int, drain time.Duration
 		}
 		sent++
 	}
+	watchdog()
 	o := <-done
 	cancel()
+	if stalled.Load() && sent < count {
+		sendErr = nil
+		res.Error = fmt.Sprintf("sender stalled: %d of %d messages handed to the transport by the end of the run", sent, count)
+	}
 
 	res.MessagesSent = sent
 	res.MessagesReceived = o.seen

@@ -21,15 +21,16 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "bench", "bench [flags]\n\nRuns every transport over the same emulated links (in this process, no root needed)\n"+
 		"and prints a markdown table; raw results (JSON, CSV) and PNG plots go to -out.")
 	profiles := fs.String("profiles", "all", "profiles to run, comma-separated (P0..P5)")
-	transports := fs.String("transports", "default", "transports to run, comma-separated (default: skiff-*, TCP, kcp-*; 'all' adds the TCP variants not in the default; names: skiff-rto, skiff-nack, skiff-fec-rs, skiff-fec-xor, tcp-bbr, tcp-cubic, tcp-reno (kernel, root), tcp-userspace, kcp-default, kcp-turbo, kcp-fec; 'skiff', 'tcp', 'kcp' select a family)")
-	workloads := fs.String("workloads", "bulk,realtime", "workloads to run, comma-separated (bulk, realtime)")
+	transports := fs.String("transports", "default", "transports to run, comma-separated (default: skiff-*, TCP, kcp-*; 'all' adds the TCP variants not in the default; names: skiff-rto, skiff-nack, skiff-fec-rs, skiff-fec-xor, tcp-bbr, tcp-cubic, tcp-reno (kernel, root), tcp-userspace, kcp-default, kcp-turbo, kcp-fec, rtp-media (video only), udp-floor (realtime only); 'skiff', 'tcp', 'kcp' select a family)")
+	workloads := fs.String("workloads", "bulk,realtime,video", "workloads to run, comma-separated (bulk, realtime, video)")
 	seeds := fs.String("seeds", "1", "link seeds, comma-separated; every cell runs once per seed and repetition")
 	fs.IntVar(&o.Reps, "reps", o.Reps, "repetitions per seed; tables show the median and [min–max]")
 	size := int64(o.BulkBytes)
 	fs.Var(sizeValue{&size}, "size", "bulk payload size (e.g. 8MiB, 512KiB)")
 	fs.IntVar(&o.RealtimeMessages, "messages", o.RealtimeMessages, "realtime messages per run (200 B at 50 Hz)")
+	fs.IntVar(&o.VideoFrames, "frames", o.VideoFrames, "video frames per run (30 fps)")
 	fs.Var(durationValue{&o.CellTimeout}, "timeout", "time limit of one run of one cell, set-up included")
-	fs.IntVar(&o.RealtimeParallel, "parallel", o.RealtimeParallel, "realtime cells run at once (bulk cells always run one at a time)")
+	fs.IntVar(&o.RealtimeParallel, "parallel", o.RealtimeParallel, "realtime and video cells run at once (bulk cells always run one at a time)")
 	fs.StringVar(&o.TraceProfile, "trace", o.TraceProfile, "profile whose first skiff bulk run records cwnd/ssthresh for cwnd.png ('' for none)")
 	fs.IntVar(&o.MaxBackground, "background", o.MaxBackground, "slow bulk runs (< 15 Mbit/s after 1.5 s) that may continue in the background while the next cell starts; 0 runs every bulk cell strictly alone")
 	out := fs.String("out", "bench-out", "output folder for report.md, results.json, results.csv and the PNG plots ('' to skip)")
@@ -149,6 +150,18 @@ func describeResult(r bench.Result) string {
 		return head + " not available"
 	case r.Workload == bench.WorkloadBulk && r.DeliveredBytes > 0:
 		s := fmt.Sprintf("%s %s %.1f Mbit/s in %.1f s, wire ×%.2f", head, r.Status, r.GoodputMbps, r.CompletionMs/1000, r.WireRatio)
+		if r.Error != "" {
+			s += " — " + r.Error
+		}
+		return s
+	case r.Workload == bench.WorkloadVideo && r.FramesSent > 0:
+		s := fmt.Sprintf("%s %s", head, r.Status)
+		for _, k := range []string{"I", "P", "B"} {
+			if ks := r.Video[k]; ks != nil {
+				s += fmt.Sprintf(" %s %d/%d", k, ks.OnTime, ks.Sent)
+			}
+		}
+		s += fmt.Sprintf(" on time, p99 %.1f ms", float64(r.LatencyP99Ms))
 		if r.Error != "" {
 			s += " — " + r.Error
 		}
