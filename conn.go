@@ -173,8 +173,12 @@ func (c *conn) SendProbe()                      { c.probe = true }
 func (c *conn) RequestAck()                     { c.ackNow = true }
 
 func (c *conn) DeclareLost(now time.Time, p *rudp.SentPacket, retransmit bool) {
-	prior := c.hist.BytesInFlight()
-	if c.hist.MarkLost(p) {
+	if !p.Lost && !p.Acked {
+		prior := c.hist.BytesInFlight()
+		if !p.InFlight {
+			prior += p.Size // it left the flight earlier without a signal
+		}
+		c.hist.MarkLost(p)
 		c.st.PacketsLost++
 		c.cc.OnCongestionEvent(now, p.PN, p.Size, prior)
 	}

@@ -52,8 +52,11 @@ type senderTimers struct {
 	env Env
 	// packetThreshold enables packet-threshold loss detection when > 0.
 	packetThreshold uint64
-	// retransmitOnLoss: detected losses queue their frames at once (timed
-	// RTO); false: they only leave the flight (NACK waits for the receiver).
+	// retransmitOnLoss: detected losses are declared (congestion signal)
+	// and their frames queued at once (timed RTO); false: presumed-lost
+	// packets only leave the flight, and the receiver's NACK declares the
+	// loss (NACK strategy), so reordering causes neither retransmissions
+	// nor congestion signals.
 	retransmitOnLoss bool
 	// rtoExtraBackoff makes the retransmission timer a last resort (NACK).
 	rtoExtraBackoff int
@@ -123,8 +126,11 @@ func (s *senderTimers) detectLosses(now time.Time) {
 			continue
 		}
 		if (thr > 0 && largest-pn >= thr) || !p.Time.Add(delay).After(now) {
-
-			s.env.DeclareLost(now, p, s.retransmitOnLoss)
+			if s.retransmitOnLoss || !p.HasSeq {
+				s.env.DeclareLost(now, p, s.retransmitOnLoss)
+			} else {
+				h.LeaveFlight(p)
+			}
 			continue
 		}
 		if t := p.Time.Add(delay); s.lossTime.IsZero() || t.Before(s.lossTime) {

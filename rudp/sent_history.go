@@ -105,6 +105,11 @@ func (h *SentHistory) MarkLost(p *SentPacket) (wasInFlight bool) {
 	return h.leaveFlight(p)
 }
 
+// LeaveFlight takes p out of flight without declaring it lost (the NACK
+// strategy's presumed loss: the receiver decides); it reports whether p was
+// in flight.
+func (h *SentHistory) LeaveFlight(p *SentPacket) bool { return h.leaveFlight(p) }
+
 func (h *SentHistory) leaveFlight(p *SentPacket) bool {
 	if !p.InFlight {
 		return false

@@ -17,9 +17,11 @@ type Env interface {
 	// RecvCum is the receiver's next expected reliable sequence number.
 	RecvCum() uint64
 
-	// DeclareLost takes p out of flight, reports the loss to congestion
-	// control and, when retransmit is true and p carried a reliable frame
-	// that is not acknowledged, queues that frame for retransmission.
+	// DeclareLost marks p lost, takes it out of flight, reports the loss
+	// to congestion control (once per packet, also when p had already left
+	// the flight through SentHistory.LeaveFlight) and, when retransmit is
+	// true and p carried a reliable frame that is not acknowledged, queues
+	// that frame for retransmission.
 	DeclareLost(now time.Time, p *SentPacket, retransmit bool)
 	// QueueRetransmit queues a reliable frame for retransmission without
 	// a loss declaration (probe, or answer to a NACK of a packet already

@@ -11,8 +11,9 @@ import "time"
 // NACK: a frame already retransmitted less than one SRTT ago is not sent
 // again for a duplicate report. Acknowledgements still release the send
 // buffer and drive congestion control; a packet not acknowledged 9/8 RTT
-// after a later one was leaves the flight (a congestion signal) without
-// being retransmitted. The retransmission timer (at twice the RTO) and the
+// after a later one was leaves the flight, but only the NACK declares it
+// lost (the congestion signal) and retransmits it, so reordering costs
+// neither retransmissions nor window. The retransmission timer (at twice the RTO) and the
 // tail-loss probe remain as the last resort for tail loss, dead links and
 // sequence numbers the receiver gave up on.
 //
@@ -75,11 +76,10 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 				continue
 			}
 			s.nacksAnswered++
-			if p := h.Get(f.LastPN); p != nil && p.InFlight {
+			if p := h.Get(f.LastPN); p != nil && !p.Acked {
 				s.env.DeclareLost(now, p, true)
-			} else {
-				s.env.QueueRetransmit(seq)
 			}
+			s.env.QueueRetransmit(seq)
 		}
 	}
 	s.t.onAck(now, largestNewlyAcked, newData)
