@@ -423,3 +423,51 @@ func TestBadInputDroppedAndCounted(t *testing.T) {
 		e.close(t)
 	})
 }
+
+func TestHandshakeSurvivesLostPackets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netem.NewNetwork(18)
+		p := netem.Profile{Delay: 20 * time.Millisecond}
+		link, err := n.Link(clientHost, serverHost, p, p)
+		require.NoError(t, err)
+		typ := func(want rudp.PacketType) func([]byte) bool {
+			return func(b []byte) bool { _, t, _ := rudp.PeekConnID(b); return t == want }
+		}
+		link.AToB().DropNth(1, typ(rudp.TypeHello)) // the first hello
+		link.BToA().DropNth(1, typ(rudp.TypeRetry)) // the first retry
+		link.BToA().DropNth(1, typ(rudp.TypeAccept)) // the first accept
+		spc, _ := n.ListenPacket(serverHost + ":5000")
+		cpc, _ := n.ListenPacket(clientHost + ":0")
+		l, err := Listen(spc, nil)
+		require.NoError(t, err)
+		start := time.Now()
+		c, err := Dial(context.Background(), cpc, spc.LocalAddr(), nil)
+		require.NoError(t, err)
+		t.Logf("handshake with three losses took %v", time.Since(start))
+		s, err := l.AcceptSession(context.Background())
+		require.NoError(t, err)
+		data := randomData(10<<10, 1)
+		requireSameData(t, data, sendAll(t, c, s, data))
+		closeBoth(c, s)
+		l.Close()
+		waitDone(t, c, s)
+		n.Close()
+		cpc.Close()
+		spc.Close()
+	})
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netem.NewNetwork(19)
+		cpc, _ := n.ListenPacket(clientHost + ":0")
+		start := time.Now()
+		_, err := Dial(context.Background(), cpc, netipAddr("10.0.0.2:5000"), &Config{HandshakeTimeout: 3 * time.Second})
+		require.ErrorIs(t, err, ErrHandshakeTimeout)
+		require.InDelta(t, 3*time.Second, time.Since(start), float64(10*time.Millisecond))
+		n.Close()
+		cpc.Close()
+	})
+}
+
+func netipAddr(s string) net.Addr { return net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s)) }

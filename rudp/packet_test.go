@@ -170,3 +170,18 @@ func BenchmarkPacketAppend(b *testing.B) {
 		buf = p.AppendTo(buf[:0])
 	}
 }
+
+func TestPacketCodecDoesNotAllocate(t *testing.T) {
+	for _, p := range samplePackets() {
+		b := p.AppendTo(nil)
+		buf := make([]byte, 0, 2048)
+		var q Packet
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, err := q.Unmarshal(b); err != nil {
+				t.Fatal(err)
+			}
+			buf = p.AppendTo(buf[:0])
+		})
+		require.Zero(t, allocs, "%s", p.Header.Type)
+	}
+}
