@@ -100,6 +100,13 @@ func (c *conn) sendFrame(kind rudp.FrameKind, flags uint8, frag uint16, seq uint
 		c.out.Header.Flags |= rudp.FlagFEC
 		c.out.FEC = tag
 	}
+	if c.ackEliciting > 0 || c.ackNow {
+		// Piggyback the pending acknowledgement when it fits.
+		c.out.Header.Flags |= rudp.FlagAck
+		if !c.fillAck(&c.out.Ack) || c.out.MarshalSize() > c.cfg.MTU {
+			c.out.Header.Flags &^= rudp.FlagAck
+		}
+	}
 	if f != nil {
 		f.LastPN, f.LastSent = c.hist.NextPN(), c.now
 		f.Transmissions++
