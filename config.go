@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/skiffnet/skiff/congestion"
+	"github.com/skiffnet/skiff/fec"
 	"github.com/skiffnet/skiff/rudp"
 )
 
@@ -55,12 +56,16 @@ const (
 // package outside the root (fec) plug in without the session knowing it.
 type StrategyFactory func(env rudp.Env, cfg *Config) (rudp.Strategy, error)
 
-// fecFactory is installed by RegisterFEC.
-var fecFactory StrategyFactory
+// fecFactory builds RecoveryFEC strategies: package fec's, unless a
+// program installs another with RegisterFEC.
+var fecFactory StrategyFactory = func(env rudp.Env, cfg *Config) (rudp.Strategy, error) {
+	return fec.NewSessionStrategy(env, cfg.FEC, cfg.MTU, cfg.NackRetries, rudp.DefaultMaxAckDelay)
+}
 
-// RegisterFEC installs the constructor used for RecoveryFEC. The fec
-// package (or a program) calls it once at init; until then RecoveryFEC
-// fails with ErrNotImplemented.
+// RegisterFEC replaces the constructor used for RecoveryFEC (by default
+// package fec's strategy, configured by Config.FEC). Call it before
+// creating sessions; it is not safe to call concurrently with them. A nil
+// f makes RecoveryFEC fail with ErrNotImplemented.
 func RegisterFEC(f StrategyFactory) { fecFactory = f }
 
 // Config configures sessions and listeners. A nil *Config means all
@@ -108,8 +113,9 @@ type Config struct {
 	// NackRetries bounds how often the receiver NACKs one packet before
 	// leaving it to the sender's timer (RecoveryNACK; default 8).
 	NackRetries int
-	// FEC holds the FEC strategy's options; its type is defined by the fec
-	// package (RecoveryFEC only).
+	// FEC holds the FEC strategy's options (RecoveryFEC only): a
+	// fec.StrategyConfig (nil: its defaults, Reed-Solomon with a NACK
+	// fallback).
 	FEC any
 }
 

@@ -41,7 +41,8 @@
 //
 // # Imports
 //
-// The root package imports rudp and congestion and the standard library;
-// it must not import netem, bench, cmd, rtp or rtcp. FEC plugs in through
-// RegisterFEC and rudp.Strategy.
+// The root package imports rudp, congestion, fec and the standard library;
+// it must not import netem, bench, cmd, rtp or rtcp. Recovery strategies
+// plug in behind rudp.Strategy: RecoveryFEC builds package fec's strategy
+// (RegisterFEC can replace it).
 package skiff

@@ -43,12 +43,14 @@ func TestConfigErrors(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
-	if fecFactory == nil {
-		_, err := ListenAddr("127.0.0.1:0", &Config{Recovery: RecoveryFEC})
-		require.ErrorIs(t, err, ErrNotImplemented)
-		_, err = DialAddr(context.Background(), "127.0.0.1:1", &Config{Recovery: RecoveryFEC})
-		require.ErrorIs(t, err, ErrNotImplemented)
-	}
+	// Without an FEC constructor RecoveryFEC is refused clearly.
+	saved := fecFactory
+	RegisterFEC(nil)
+	defer RegisterFEC(saved)
+	_, err := ListenAddr("127.0.0.1:0", &Config{Recovery: RecoveryFEC})
+	require.ErrorIs(t, err, ErrNotImplemented)
+	_, err = DialAddr(context.Background(), "127.0.0.1:1", &Config{Recovery: RecoveryFEC})
+	require.ErrorIs(t, err, ErrNotImplemented)
 }
 
 func TestCloseFlushesBothDirections(t *testing.T) {
