@@ -33,6 +33,7 @@ func TestTransferOverNetem(t *testing.T) {
 		{"nack_loss_30pct", with(func(p *netem.Profile) { p.Loss = 0.30 }), RecoveryNACK},
 		{"nack_bursty_loss", with(func(p *netem.Profile) { p.Burst = &ge }), RecoveryNACK},
 		{"nack_jitter_reorder", with(func(p *netem.Profile) { p.Jitter = 5 * time.Millisecond; p.AllowReorder = true }), RecoveryNACK},
+		{"fec_loss_5pct", with(func(p *netem.Profile) { p.Loss = 0.05 }), RecoveryFEC},
 		{"nack_duplication_corruption", with(func(p *netem.Profile) { p.Duplicate = 0.05; p.Corrupt = 0.05 }), RecoveryNACK},
 	}
 	// 16 MiB per profile (about 50 s for the table under -race, too much
