@@ -120,4 +120,3 @@ func (s *Session) ReceiveMessage(ctx context.Context) ([]byte, error) {
 		}
 	}
 }
-
