@@ -152,7 +152,7 @@ func seq(n int) []float64 {
 func TestMillisJSON(t *testing.T) {
 	b, err := json.Marshal([]Millis{1.5, Millis(math.Inf(1))})
 	require.NoError(t, err)
-	require.Equal(t, "[1.500,null]", string(b))
+	require.Equal(t, "[1.5,null]", string(b))
 	var back []Millis
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, Millis(1.5), back[0])

@@ -99,3 +99,13 @@ func WriteFiles(dir string, r *Report) ([]string, error) {
 	paths = append(paths, plots...)
 	return paths, err
 }
+
+// ReadJSON loads a report written by WriteJSON (without the congestion
+// trace), so that it can be rendered again.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	var r Report
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("bench: read report: %w", err)
+	}
+	return &r, nil
+}

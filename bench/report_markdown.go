@@ -90,6 +90,9 @@ func (r *Report) table(b *strings.Builder, workload string, cell func(*Summary) 
 	}
 	b.WriteString("\n")
 	for _, t := range r.Transports {
+		if !r.ranAny(t.Name, workload) {
+			continue // e.g. rtp-media in the bulk table
+		}
 		fmt.Fprintf(b, "| %s |", t.Name)
 		for _, p := range r.Profiles {
 			s := r.Find(p.Name, t.Name, workload)
@@ -256,4 +259,15 @@ func orUnknown(s string) string {
 		return "unknown CPU"
 	}
 	return s
+}
+
+// ranAny reports whether any cell of the transport ran for the workload
+// (was not unavailable).
+func (r *Report) ranAny(transport, workload string) bool {
+	for _, s := range r.Summaries {
+		if s.Transport == transport && s.Workload == workload && s.Status != StatusUnavailable {
+			return true
+		}
+	}
+	return false
 }

@@ -86,7 +86,7 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return []byte("null"), nil
 	}
-	return strconv.AppendFloat(nil, f, 'f', 3, 64), nil
+	return strconv.AppendFloat(nil, f, 'f', -1, 64), nil
 }
 
 // UnmarshalJSON reads null as +Inf.

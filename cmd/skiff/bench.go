@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +37,24 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "bench-out", "output folder for report.md, results.json, results.csv and the PNG plots ('' to skip)")
 	strict := fs.Bool("strict", false, "exit with status 1 if any cell failed verification or timed out")
 	list := fs.Bool("list", false, "list profiles and transports, then exit")
+	render := fs.String("render", "", "print the tables of an earlier run's results.json instead of running")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	if *render != "" {
+		f, err := os.Open(*render)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rep, err := bench.ReadJSON(f)
+		if err != nil {
+			return err
+		}
+		return bench.WriteMarkdown(e.stdout, rep)
 	}
 	if o.Profiles, err = bench.SelectProfiles(*profiles); err != nil {
 		return usageErr("-profiles: %v", err)
