@@ -128,7 +128,11 @@ func statusCell(s *Summary, cell func(*Summary) string) string {
 
 func writeTargets(b *strings.Builder, r *Report) {
 	checks := CheckTargets(r)
-	if len(checks) == 0 {
+	skiffRan := false
+	for _, t := range r.Transports {
+		skiffRan = skiffRan || strings.HasPrefix(t.Name, "skiff-")
+	}
+	if len(checks) == 0 || !skiffRan {
 		return
 	}
 	b.WriteString("### skiff against the targets of issue 8\n\n")

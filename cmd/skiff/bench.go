@@ -151,8 +151,9 @@ func progressReporter(e *env) func(done, total int, r bench.Result) {
 			_ = bar.Set(done)
 		}
 	}
+	start := time.Now()
 	return func(done, total int, r bench.Result) {
-		fmt.Fprintf(e.stderr, "[%3d/%d] %s\n", done, total, describeResult(r))
+		fmt.Fprintf(e.stderr, "[%3d/%d %4.0fs] %s\n", done, total, time.Since(start).Seconds(), describeResult(r))
 	}
 }
 
