@@ -145,12 +145,14 @@ type Meta struct {
 	CellTimeout  string    `json:"cell_timeout"`
 }
 
-// ProfileInfo and TransportInfo record what was compared.
+// ProfileInfo records a profile that was compared.
 type ProfileInfo struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 }
 
+// TransportInfo records a transport that was compared and, if it could
+// not run here, why.
 type TransportInfo struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`

@@ -1,5 +1,3 @@
-//go:build !skiffstub
-
 package bench
 
 import (
