@@ -142,16 +142,22 @@ func TestUsageAndExitCodes(t *testing.T) {
 // TestSendRecvThroughNetemAtFivePercentLoss sends a file through 'skiff
 // netem' at 5% loss each way and requires a byte-identical copy.
 func TestSendRecvThroughNetemAtFivePercentLoss(t *testing.T) {
+	for _, recovery := range []string{"rto", "nack", "fec-xor"} {
+		t.Run(recovery, func(t *testing.T) { sendThroughLossyProxy(t, recovery) })
+	}
+}
+
+func sendThroughLossyProxy(t *testing.T, recovery string) {
 	src, dst := t.TempDir(), t.TempDir()
 	file := randomFile(t, src, 1<<20)
-	recv := start(t, "recv", "--listen", "127.0.0.1:0", dst)
+	recv := start(t, "recv", "--listen", "127.0.0.1:0", "-recovery", recovery, dst)
 	raddr := recv.waitFor(t, `listening on (\S+)`)
 	proxy := start(t, "netem", "--listen", "127.0.0.1:0", "--to", raddr, "--loss", "5%", "--delay", "5ms", "--seed", "3")
 	paddr := proxy.waitFor(t, `skiff netem: (\S+) ->`)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	code, out, stderr := runCmd(ctx, "send", file, paddr)
+	code, out, stderr := runCmd(ctx, "send", "-recovery", recovery, file, paddr)
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, out, "verified by the receiver")
 
@@ -251,4 +257,10 @@ func TestBenchCommandSmall(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err, f)
 	}
+
+	// -render prints the same tables from results.json.
+	code, again, stderr := runCmd(context.Background(), "bench", "-render", filepath.Join(dir, "results.json"))
+	require.Equal(t, exitOK, code, stderr)
+	table := func(s string) string { return s[strings.Index(s, "### Bulk"):strings.Index(s, "### skiff against")] }
+	require.Equal(t, table(out), table(again))
 }
