@@ -97,7 +97,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	o.BulkBytes = int(size)
 	if err := o.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return &usageError{err.Error()}
 	}
 
 	if o.MaxBackground <= 0 {

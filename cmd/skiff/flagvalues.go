@@ -23,6 +23,9 @@ func parsePercent(s string) (float64, error) {
 	if err != nil || math.IsNaN(v) {
 		return 0, fmt.Errorf("%q is not a percentage (want e.g. 5%% or 0.05)", s)
 	}
+	if !strings.Contains(t, "%") && v > 1 && v <= 100 {
+		return 0, fmt.Errorf("%q is outside 0..1 as a fraction (did you mean %s%%?)", s, t)
+	}
 	if v < 0 || v > 1 {
 		return 0, fmt.Errorf("%q is outside 0%%..100%%", s)
 	}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -30,6 +31,12 @@ const (
 
 // errUsage marks errors caused by how the command was called (exit code 2).
 var errUsage = errors.New("usage")
+
+// usageError is a message that matches errUsage without repeating it.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == errUsage }
 
 // command is one subcommand: it parses args and runs until ctx ends.
 type command struct {
@@ -102,30 +109,42 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'skiff COMMAND -h' for a command's flags.")
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage to e.stderr.
+// usages holds each flag set's help printer, shown on -h only (a bad flag
+// gets a one-line error and a pointer to -h instead of the whole list).
+var usages sync.Map // *flag.FlagSet → func()
+
+// newFlagSet returns a flag set that reports errors instead of exiting; its
+// help goes to e.stderr on -h.
 func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("skiff "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usages.Store(fs, func() {
 		fmt.Fprintf(e.stderr, "Usage: skiff %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(e.stderr)
 		fs.PrintDefaults()
-	}
+		fs.SetOutput(io.Discard)
+	})
 	return fs
 }
 
-// parseFlags parses args, turning parse errors into usage errors (the flag
-// package has already printed what was wrong).
+// parseFlags parses args; -h prints the help, a parse error becomes a usage
+// error naming the flag and what is wrong with its value.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		if u, ok := usages.Load(fs); ok {
+			u.(func())()
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
+	default:
+		return &usageError{err.Error()}
 	}
-	return nil
 }
 
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+	return &usageError{fmt.Sprintf(format, args...)}
 }
