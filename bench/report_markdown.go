@@ -72,6 +72,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		b.WriteString("\nEvery transport but rtp-media carries each frame whole and reliably (a late frame still arrives, too late);" +
 			" rtp-media drops B frames first and gives up on frames that cannot make their deadline. Frames never complete count as ∞.\n\n")
 	}
+	r.writeLinkCheck(&b)
 	writeTargets(&b, r)
 	r.writeProblems(&b)
 	_, err := io.WriteString(w, b.String())
@@ -274,4 +275,39 @@ func (r *Report) ranAny(transport, workload string) bool {
 		}
 	}
 	return false
+}
+
+// writeLinkCheck sums the emulator's counters of the data direction over
+// every bulk run per profile: the loss it applied should match the profile,
+// and queue drops show who overflowed the bottleneck.
+func (r *Report) writeLinkCheck(b *strings.Builder) {
+	type sum struct{ offered, loss, queue uint64 }
+	per := map[string]*sum{}
+	for _, x := range r.Results {
+		if x.Workload != WorkloadBulk || x.Status == StatusUnavailable {
+			continue
+		}
+		s := per[x.Profile]
+		if s == nil {
+			s = &sum{}
+			per[x.Profile] = s
+		}
+		s.offered += x.Data.OfferedPackets
+		s.loss += x.Data.DroppedLoss + x.Data.DroppedBurst
+		s.queue += x.Data.DroppedQueue
+	}
+	if len(per) == 0 {
+		return
+	}
+	b.WriteString("### Link check (netem counters, data direction, all bulk runs)\n\n")
+	b.WriteString("| profile | packets offered | random/burst loss | queue drops |\n|---|---|---|---|\n")
+	for _, p := range r.Profiles {
+		s := per[p.Name]
+		if s == nil || s.offered == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %d | %.2f%% | %.2f%% |\n", p.Name, s.offered,
+			100*float64(s.loss)/float64(s.offered), 100*float64(s.queue)/float64(s.offered))
+	}
+	b.WriteString("\n")
 }
