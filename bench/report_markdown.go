@@ -228,7 +228,7 @@ func fmtValue(metric string, v float64) string {
 	case "bulk goodput":
 		return fmt.Sprintf("%.1f Mbit/s", v)
 	case "wire ratio":
-		return fmt.Sprintf("%.2f", v)
+		return fmt.Sprintf("%.3f", v)
 	default:
 		if math.IsInf(v, 1) {
 			return "∞"
