@@ -86,13 +86,15 @@ func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 	s.detectLosses(now)
 }
 
-// lossDelay is 9/8·max(SRTT, latest RTT), at least the granularity; once
-// reordering was observed (a spurious loss), SRTT + 4·RTTVAR if larger.
+// lossDelay is 9/8·max(SRTT, latest RTT) (RFC 9002 §6.1.2), at least the
+// granularity; once reordering was observed (a spurious loss), at least
+// SRTT + 4·RTTVAR + max ack delay, i.e. the delay covers the RTT's jitter
+// (RFC 8985's adaptive reordering window, in spirit).
 func (s *senderTimers) lossDelay() time.Duration {
 	r := s.env.RTT()
 	d := 9 * max(r.SmoothedOrInitial(), r.LatestRTT()) / 8
 	if _, spurious := s.env.History().Reordering(); spurious > 0 {
-		d = max(d, r.SmoothedOrInitial()+4*r.RTTVar())
+		d = max(d, r.SmoothedOrInitial()+4*r.RTTVar()) + s.maxAckDelay
 	}
 	return max(d, Granularity)
 }
