@@ -10,11 +10,6 @@ import (
 // handshakeInitialInterval is the first hello retransmission interval.
 const handshakeInitialInterval = 250 * time.Millisecond
 
-// ErrCloseTimeout: a graceful close made no progress for
-// Config.CloseTimeout (the peer stopped reading or vanished); the session
-// was reset.
-var ErrCloseTimeout = &timeoutError{"skiff: close: no data acknowledged within the close timeout"}
-
 // run is the session's run loop: the one goroutine that owns c. It waits
 // on inbound packets, application wake-ups and one timer.
 func (c *conn) run() {

@@ -31,6 +31,10 @@ var (
 	ErrDeadlineExceeded = &timeoutError{"skiff: i/o timeout"}
 	// ErrPeerClosed: Write after the peer closed the session.
 	ErrPeerClosed = errors.New("skiff: peer closed the session")
+	// ErrCloseTimeout: a graceful close made no progress for
+	// Config.CloseTimeout (the peer stopped reading or vanished); the
+	// session was reset.
+	ErrCloseTimeout = &timeoutError{"skiff: close: no data acknowledged within the close timeout"}
 )
 
 // timeoutError is a net.Error that reports Timeout() == true.
