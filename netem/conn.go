@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/skiffnet/skiff/internal/deadline"
 )
 
 // MaxDatagram is the largest payload a Conn accepts, as for UDP over IPv4.
@@ -35,7 +37,7 @@ type Conn struct {
 	rx      chan datagram
 	closed  chan struct{}
 	once    sync.Once
-	rd, wd  deadline
+	rd, wd  *deadline.Deadline
 	dropped atomic.Uint64
 
 	cacheMu sync.Mutex
@@ -51,8 +53,8 @@ func newConn(n *Network, ap netip.AddrPort) *Conn {
 		udpAddr: net.UDPAddrFromAddrPort(ap),
 		rx:      make(chan datagram, DefaultRecvQueue),
 		closed:  make(chan struct{}),
-		rd:      newDeadline(),
-		wd:      newDeadline(),
+		rd:      deadline.New(),
+		wd:      deadline.New(),
 		cache:   make(map[netip.AddrPort]*net.UDPAddr),
 	}
 }
@@ -60,7 +62,7 @@ func newConn(n *Network, ap netip.AddrPort) *Conn {
 // enqueue copies an arriving datagram into the receive queue, dropping it
 // when the queue is full or the Conn closed.
 func (c *Conn) enqueue(b []byte, from netip.AddrPort) {
-	if isClosed(c.closed) {
+	if deadline.Closed(c.closed) {
 		return
 	}
 	bp := c.net.pool.Get().(*[]byte)
@@ -91,11 +93,11 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 
 // ReadFromUDPAddrPort is ReadFrom returning the sender as a netip.AddrPort.
 func (c *Conn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
-	if isClosed(c.closed) {
+	if deadline.Closed(c.closed) {
 		return 0, netip.AddrPort{}, c.opErr("read", nil, net.ErrClosed)
 	}
-	dl := c.rd.wait()
-	if isClosed(dl) {
+	dl := c.rd.Wait()
+	if deadline.Closed(dl) {
 		return 0, netip.AddrPort{}, c.opErr("read", nil, os.ErrDeadlineExceeded)
 	}
 	select {
@@ -140,10 +142,10 @@ func (c *Conn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 }
 
 func (c *Conn) writeTo(b []byte, dst netip.AddrPort, addr net.Addr) (int, error) {
-	if isClosed(c.closed) {
+	if deadline.Closed(c.closed) {
 		return 0, c.opErr("write", addr, net.ErrClosed)
 	}
-	if isClosed(c.wd.wait()) {
+	if deadline.Closed(c.wd.Wait()) {
 		return 0, c.opErr("write", addr, os.ErrDeadlineExceeded)
 	}
 	if len(b) > MaxDatagram {
@@ -186,8 +188,8 @@ func (c *Conn) Close() error {
 	c.once.Do(func() {
 		first = true
 		close(c.closed)
-		c.rd.stop()
-		c.wd.stop()
+		c.rd.Stop()
+		c.wd.Stop()
 		c.net.unbind(c)
 	})
 	if !first {
@@ -207,15 +209,15 @@ func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
 
 // SetDeadline sets both the read and the write deadline.
 func (c *Conn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
+	c.rd.Set(t)
+	c.wd.Set(t)
 	return nil
 }
 
 // SetReadDeadline makes pending and future reads fail with
 // os.ErrDeadlineExceeded after t; the zero time clears it.
-func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.Set(t); return nil }
 
 // SetWriteDeadline makes future writes fail with os.ErrDeadlineExceeded
 // after t; the zero time clears it.
-func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.Set(t); return nil }

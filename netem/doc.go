@@ -30,6 +30,6 @@
 // Packet capture: [Pipe.SetCapture] writes what a pipe delivers as a pcap file
 // (LINKTYPE_RAW); in-memory datagrams get a synthesised IPv4/IPv6+UDP header.
 //
-// netem imports nothing of skiff and only the standard library; it owns
-// emulation only and must know nothing of any protocol it carries.
+// netem imports only the standard library and skiff's internal/deadline (a
+// standard-library-only helper); it owns emulation only and must know nothing of any protocol it carries.
 package netem

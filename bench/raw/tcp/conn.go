@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/skiffnet/skiff/internal/deadline"
 )
 
 // Conn is one TCP connection of a Stack; it implements net.Conn. Read and
@@ -29,7 +31,7 @@ type Conn struct {
 	gone        chan struct{} // closed when the connection reaches CLOSED
 	goneDone    bool
 
-	rd, wd    *deadline
+	rd, wd    *deadline.Deadline
 	closeOnce sync.Once
 	closed    atomic.Bool // Close was called
 }
@@ -41,8 +43,8 @@ func (s *Stack) newConn(key connKey, l *Listener) *Conn {
 		laddr:       netip.AddrPortFrom(s.addr, key.localPort),
 		established: make(chan struct{}),
 		gone:        make(chan struct{}),
-		rd:          newDeadline(),
-		wd:          newDeadline(),
+		rd:          deadline.New(),
+		wd:          deadline.New(),
 	}
 	remote := key.remote.Addr()
 	c.t = newTCB(&s.cfg, key.localPort, key.remote.Port(), s.rng.Uint32(), func(h *Header, p []byte) {
@@ -114,7 +116,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		select {
 		case <-changed:
-		case <-c.rd.wait():
+		case <-c.rd.Wait():
 			return 0, c.opErr("read", os.ErrDeadlineExceeded)
 		}
 	}
@@ -145,7 +147,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		select {
 		case <-changed:
-		case <-c.wd.wait():
+		case <-c.wd.Wait():
 			return total, c.opErr("write", os.ErrDeadlineExceeded)
 		}
 	}
@@ -162,8 +164,8 @@ func (c *Conn) Close() error {
 			c.t.closeApp(now, true)
 			c.s.after(c)
 		})
-		c.rd.stop()
-		c.wd.stop()
+		c.rd.Stop()
+		c.wd.Stop()
 	})
 	if err == ErrStackClosed {
 		return nil
@@ -232,15 +234,15 @@ func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.key.remo
 
 // SetDeadline sets the read and write deadlines.
 func (c *Conn) SetDeadline(t time.Time) error {
-	c.rd.set(t)
-	c.wd.set(t)
+	c.rd.Set(t)
+	c.wd.Set(t)
 	return nil
 }
 
 // SetReadDeadline sets the deadline for Read.
-func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.Set(t); return nil }
 
 // SetWriteDeadline sets the deadline for Write.
-func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.Set(t); return nil }
 
 var _ net.Conn = (*Conn)(nil)
