@@ -19,7 +19,7 @@ import (
 // requires every available cell to complete and verify its payload.
 func TestReducedMatrix(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs emulated transfers for ~20 s")
+		t.Skip("skipped in -short mode: runs emulated transfers for ~20 s")
 	}
 	o, err := DefaultOptions()
 	require.NoError(t, err)

@@ -31,5 +31,6 @@
 // (LINKTYPE_RAW); in-memory datagrams get a synthesised IPv4/IPv6+UDP header.
 //
 // netem imports only the standard library and skiff's internal/deadline (a
-// standard-library-only helper); it owns emulation only and must know nothing of any protocol it carries.
+// standard-library-only helper); it owns emulation only and must know nothing of any
+// protocol it carries.
 package netem
