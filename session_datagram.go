@@ -21,6 +21,9 @@ import (
 //     message larger than Config.MaxMessageSize fails with
 //     ErrMessageTooLarge. WriteTo blocks only while the session's send
 //     buffer is full.
+//     A message longer than one datagram's payload (MTU − 38 bytes, less
+//     with FEC) is fragmented; with an unreliable mode, losing one
+//     fragment loses it, so keep datagrams within the payload.
 //   - ReadFrom returns the next received message (of any delivery mode)
 //     whole, with the session's current RemoteAddr. Message boundaries are
 //     kept; like a UDP socket, a message longer than the buffer is
