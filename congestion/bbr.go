@@ -51,9 +51,9 @@ var bbrSeed atomic.Uint64
 //
 // Loss does not reduce the window: random loss does not collapse BBR. One
 // guard departs from v1 (see loss_guard.go): when a round loses more than
-// 15% of its packets while the RTT shows a standing queue, inflight is
-// capped at one BDP and reduced further while that persists, and in STARTUP
-// the pipe is declared full.
+// 2% of its packets while even its smallest RTT sample shows a standing
+// queue, inflight is capped at 0.7 × cwnd and reduced further while that
+// persists, and in STARTUP the pipe is declared full.
 //
 // After an RTO, cwnd drops to 4 segments, grows by the acked bytes, and the
 // prior cwnd is restored once a packet sent after the RTO is acked.
@@ -71,7 +71,8 @@ type BBR struct {
 
 	minRTT      time.Duration // 0: no sample yet
 	minRTTStamp time.Time
-	srtt        time.Duration // own smoothed RTT (α = 1/8), for the loss guard
+	srtt        time.Duration // own smoothed RTT (α = 1/8), seeds the pacing rate
+	rttVar      time.Duration // mean deviation of RTT samples (β = 1/4), for the loss guard
 	latestRTT   time.Duration
 
 	mode       bbrMode
@@ -174,6 +175,7 @@ func (b *BBR) OnPacketAcked(now time.Time, pn uint64, bytes, priorInFlight int) 
 	b.updateBtlBw(rs)
 	b.updateRecovery(pn)
 	b.guard.onAcked(p.bytes)
+	b.guard.onRTT(rs.rtt)
 	if b.roundStart {
 		b.checkLossGuard()
 	}
@@ -311,9 +313,11 @@ func (b *BBR) updateMinRTT(now time.Time, rtt time.Duration) {
 	if rtt > 0 {
 		b.latestRTT = rtt
 		if b.srtt == 0 {
-			b.srtt = rtt
+			b.srtt, b.rttVar = rtt, rtt/2
 		} else {
-			b.srtt += (rtt - b.srtt) / 8
+			d := rtt - b.srtt
+			b.rttVar += (max(d, -d) - b.rttVar) / 4
+			b.srtt += d / 8
 		}
 	}
 	expired := !b.minRTTStamp.IsZero() && now.Sub(b.minRTTStamp) > bbrMinRTTWindow

@@ -2,6 +2,7 @@ package congestion
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ type linkSim struct {
 	flight   int
 	acks     []simAck
 	drop     func() bool
+	jitter   func() time.Duration // per-packet extra delay (acks reorder)
 	acked    int
 	manual   bool // the test sends; run only delivers acks
 }
@@ -80,7 +82,15 @@ func (s *linkSim) send() {
 	if lost {
 		s.linkFree = depart.Add(-time.Duration(float64(mss) / s.rate * float64(time.Second)))
 	}
-	s.acks = append(s.acks, simAck{at: depart.Add(s.rtt + s.extra), pn: s.pn, lost: lost})
+	at := depart.Add(s.rtt + s.extra)
+	if s.jitter != nil {
+		at = at.Add(s.jitter())
+	}
+	i := len(s.acks)
+	for i > 0 && s.acks[i-1].at.After(at) {
+		i--
+	}
+	s.acks = slices.Insert(s.acks, i, simAck{at: at, pn: s.pn, lost: lost})
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -215,6 +225,46 @@ func TestBBRRandomLossDoesNotCollapse(t *testing.T) {
 	s.run(10*time.Second, nil)
 	require.Zero(t, b.guard.cap, "no standing queue: any cap (from STARTUP's queue) lifted")
 	require.Greater(t, float64(s.acked*mss*8)/10, 0.9*0.95*10e6)
+}
+
+// TestBBRJitterAndLossDoNotTriggerGuard is the bench's P4 path at the
+// controller: 50 Mbit/s, 20 ms base RTT, ±5 ms uniform jitter each way
+// (RTT 10..30 ms, acks reordered) and 5% loss in bursts. The smoothed RTT
+// sits well above 1.25 × min RTT from jitter alone, but there is no
+// standing queue, so the guard must stay off after STARTUP.
+func TestBBRJitterAndLossDoNotTriggerGuard(t *testing.T) {
+	b := newTestBBR(nil)
+	s := newLinkSim(b, 50e6, 20*time.Millisecond)
+	rng := rand.New(rand.NewPCG(5, 6))
+	s.jitter = func() time.Duration {
+		return time.Duration((rng.Float64()*10 - 5 + rng.Float64()*10 - 5) * float64(time.Millisecond))
+	}
+	burst := 0 // Gilbert-like: a loss starts a burst of mean length 3
+	s.drop = func() bool {
+		if burst > 0 {
+			burst--
+			return true
+		}
+		if rng.Float64() < 0.05/3 {
+			burst = rng.IntN(5) // 0..4 more, mean 2
+			return true
+		}
+		return false
+	}
+	s.run(2*time.Second, nil)
+	capped, events, minCap := 0, 0, 1<<30
+	s.acked = 0
+	s.run(10*time.Second, func() {
+		events++
+		if c := b.guard.cap; c > 0 {
+			capped++
+			minCap = min(minCap, c)
+		}
+	})
+	t.Logf("goodput %.1f Mbit/s, guard bound on %d of %d events, smallest cap %d", float64(s.acked*mss*8)/10/1e6, capped, events, minCap)
+	require.Less(t, capped, events/2, "guard bound on %d of %d events", capped, events)
+	require.Greater(t, minCap, 100_000, "cap stays near the 125 kB pipe")
+	require.Greater(t, float64(s.acked*mss*8)/10, 0.85*0.95*50e6)
 }
 
 func TestBBRLossGuardCapsInflight(t *testing.T) {

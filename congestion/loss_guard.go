@@ -1,17 +1,30 @@
 package congestion
 
+import "time"
+
 // Loss-guard parameters. BBR v1 ignores loss, which in a shallow buffer lets
 // it keep the queue full and overflowing: flows that are all cwnd-limited
 // then freeze at whatever split they had (a newcomer stays starved), and
 // loss-based flows beside it are squeezed. The guard reacts only when the
 // round's loss is heavy AND the RTT shows a standing queue, so random loss
-// on an uncongested path never triggers it. While it acts, BBR's inflight
+// on an uncongested path never triggers it.
+//
+// The queue signal is the smallest RTT sample of the last two rounds
+// against the windowed min RTT, with a margin of the larger of 25% of the
+// min RTT and 2 × the RTT mean deviation: a standing queue delays every
+// packet, so it raises even the minimum of two rounds, while delay jitter
+// (±5 ms each way on a 20 ms path) only spreads the samples, and the
+// deviation margin keeps a small window (few samples per round, so a
+// minimum far from the floor) from reading jitter as a queue and cutting
+// itself smaller still. A smoothed RTT would sit above 1.25 × min RTT
+// under such jitter alone and turn every bursty-loss round into a cut
+// (bench P4: 2–5 instead of 40+ Mbit/s). While it acts, BBR's inflight
 // follows AIMD (×0.7 per lossy round, +1 segment per calm round), which is
 // what makes competing flows converge; the cap lifts once it no longer
 // binds.
 const (
 	guardHighLoss    = 0.02 // round loss rate that counts as heavy
-	guardQueueFactor = 1.25 // srtt above this × min RTT means a standing queue
+	guardQueueFactor = 1.25 // round's min RTT above this × min RTT means a standing queue
 	guardMinPackets  = 8    // rounds with fewer packets are not judged
 	guardBeta        = 0.7  // cap multiplier per heavy-loss round
 )
@@ -21,12 +34,21 @@ const (
 type lossGuard struct {
 	delivered int64
 	lost      int64
+	roundMin  time.Duration // smallest RTT sample of the round (0: none)
+	prevMin   time.Duration // the previous round's (0: none)
 	cap       int
 	lossRate  float64 // of the last judged round, for tests
 }
 
 func (g *lossGuard) onAcked(bytes int) { g.delivered += int64(bytes) }
 func (g *lossGuard) onLost(bytes int)  { g.lost += int64(bytes) }
+
+// onRTT records one RTT sample of the current round.
+func (g *lossGuard) onRTT(rtt time.Duration) {
+	if rtt > 0 && (g.roundMin == 0 || rtt < g.roundMin) {
+		g.roundMin = rtt
+	}
+}
 
 // checkLossGuard judges the round that just ended: heavy loss with a
 // standing queue cuts the inflight cap to 0.7 × cwnd (and ends STARTUP);
@@ -35,12 +57,12 @@ func (g *lossGuard) onLost(bytes int)  { g.lost += int64(bytes) }
 func (b *BBR) checkLossGuard() {
 	g := &b.guard
 	total := g.delivered + g.lost
-	defer func() { g.delivered, g.lost = 0, 0 }()
+	defer func() { g.delivered, g.lost, g.prevMin, g.roundMin = 0, 0, g.roundMin, 0 }()
 	if total == 0 {
 		return
 	}
 	g.lossRate = float64(g.lost) / float64(total)
-	queued := b.minRTT > 0 && float64(b.srtt) > guardQueueFactor*float64(b.minRTT)
+	queued := b.standingQueue()
 	switch {
 	case g.lossRate > guardHighLoss && queued && total >= int64(guardMinPackets*b.mss):
 		g.cap = max(int(float64(b.cwnd)*guardBeta), b.minPipe)
@@ -53,4 +75,19 @@ func (b *BBR) checkLossGuard() {
 			g.cap = 0
 		}
 	}
+}
+
+// standingQueue reports whether the smallest RTT of the last two rounds
+// lies above the min RTT by more than max(25% of it, 2 × RTT deviation).
+func (b *BBR) standingQueue() bool {
+	g := &b.guard
+	recent := g.roundMin
+	if g.prevMin > 0 && (recent == 0 || g.prevMin < recent) {
+		recent = g.prevMin
+	}
+	if b.minRTT == 0 || recent == 0 {
+		return false
+	}
+	margin := max(time.Duration((guardQueueFactor-1)*float64(b.minRTT)), 2*b.rttVar)
+	return recent > b.minRTT+margin
 }
