@@ -138,7 +138,7 @@ func TestFECBulkRecovery(t *testing.T) {
 	}{
 		{"rs_10_3_loss_3pct", 0.03, fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeReedSolomon, K: 10, M: 3}}, 0.95},
 		{"xor_10_loss_1pct", 0.01, fec.StrategyConfig{Encoder: fec.EncoderConfig{Scheme: fec.SchemeXOR, K: 10}}, 0.80},
-		{"rs_10_3_loss_3pct_rto_fallback", 0.03, fec.StrategyConfig{Fallback: fec.FallbackRTO}, 0.95},
+		{"rs_10_3_loss_3pct_rto_fallback", 0.03, fec.StrategyConfig{Fallback: fec.FallbackRTO, Encoder: fec.EncoderConfig{K: 10, M: 3}}, 0.95},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -40,9 +40,32 @@ const symbolPNSize = 4
 // the same MTU as the data packets it protects.
 const StrategyOverhead = RepairHeaderSize + LengthPrefixSize + symbolPNSize
 
+// Defaults of the adaptive Reed-Solomon configuration that a zero
+// Encoder.M selects (see StrategyConfig).
+const (
+	// DefaultAdaptiveM is m before the first loss estimate.
+	DefaultAdaptiveM = 1
+	// DefaultAdaptiveMaxM bounds the adaptive m.
+	DefaultAdaptiveMaxM = 4
+	// DefaultAdaptiveTargetGroupLoss is the adaptive target: a group that
+	// FEC cannot rebuild costs one ARQ round trip, not data, so 1% keeps
+	// the repair overhead low on bulk transfers (m = 1 of 10 at 1% loss,
+	// 3 at 5%) while a lone 200-byte message at 5% loss still gets a
+	// repair (a 0.25% chance that both are lost).
+	DefaultAdaptiveTargetGroupLoss = 3e-2
+)
+
 // StrategyConfig configures the FEC recovery strategy of one session. The
-// zero value is usable: RS(10,3) with a 2 ms delay bound, NACK fallback,
-// fixed m. It is a plain value, copied by NewStrategy.
+// zero value is usable: adaptive Reed-Solomon RS(10, 1..4) with a 2 ms
+// delay bound and NACK fallback. It is a plain value, copied by
+// NewStrategy.
+//
+// A zero Encoder.M with Reed-Solomon selects the adaptive default: Adaptive
+// is switched on, m starts at DefaultAdaptiveM and follows the measured
+// loss rate within [Encoder.MinM (default 1), Encoder.MaxM (default
+// DefaultAdaptiveMaxM)] with Encoder.TargetGroupLoss defaulting to
+// DefaultAdaptiveTargetGroupLoss. Set Encoder.M for a fixed m (plus
+// Adaptive for the classic adaptive mode starting at M).
 type StrategyConfig struct {
 	// Encoder configures the sending side. MaxPacketSize is set from MTU.
 	Encoder EncoderConfig
@@ -140,6 +163,16 @@ func NewStrategy(env rudp.Env, cfg StrategyConfig) (*Strategy, error) {
 	// sizing by the MTU (not by what fits a repair) means filing a sent
 	// packet can never fail, which would leave its tag pointing nowhere.
 	cfg.Encoder.MaxPacketSize = cfg.MTU + symbolPNSize
+	if cfg.Encoder.M == 0 && (cfg.Encoder.Scheme == 0 || cfg.Encoder.Scheme == SchemeReedSolomon) {
+		cfg.Adaptive = true
+		cfg.Encoder.M = max(DefaultAdaptiveM, cfg.Encoder.MinM)
+		if cfg.Encoder.MaxM == 0 {
+			cfg.Encoder.MaxM = max(DefaultAdaptiveMaxM, cfg.Encoder.M)
+		}
+		if cfg.Encoder.TargetGroupLoss == 0 {
+			cfg.Encoder.TargetGroupLoss = DefaultAdaptiveTargetGroupLoss
+		}
+	}
 	cfg.Decoder.MaxPacketSize = cfg.MTU + symbolPNSize
 	enc, err := NewEncoder(cfg.Encoder)
 	if err != nil {
