@@ -27,6 +27,7 @@ const (
 	guardQueueFactor = 1.25 // round's min RTT above this × min RTT means a standing queue
 	guardMinPackets  = 8    // rounds with fewer packets are not judged
 	guardBeta        = 0.7  // cap multiplier per heavy-loss round
+	guardFreeGrowth  = 16   // a round without a standing queue raises the cap by 1/16
 )
 
 // lossGuard counts one round's delivered and lost bytes and holds the
@@ -52,8 +53,12 @@ func (g *lossGuard) onRTT(rtt time.Duration) {
 
 // checkLossGuard judges the round that just ended: heavy loss with a
 // standing queue cuts the inflight cap to 0.7 × cwnd (and ends STARTUP);
-// rounds with little loss or no standing queue (loss there is not
-// congestive) raise it by one segment until it no longer binds.
+// rounds with little loss raise it by one segment, rounds without a
+// standing queue (loss there is not congestive) by max(1 segment, 1/16 of
+// it), until it no longer binds. The faster regrowth undoes a cut that
+// jitter or a short overshoot caused within ~10 rounds instead of ~50;
+// bench P4: 36 → 41–43 Mbit/s, at some cost to BBR+NewReno fairness
+// (session Jain 0.92 → 0.86).
 func (b *BBR) checkLossGuard() {
 	g := &b.guard
 	total := g.delivered + g.lost
@@ -70,7 +75,11 @@ func (b *BBR) checkLossGuard() {
 			b.filledPipe = true
 		}
 	case g.cap > 0 && (!queued || g.lossRate <= guardHighLoss/2):
-		g.cap += b.mss
+		if queued {
+			g.cap += b.mss
+		} else {
+			g.cap += max(b.mss, g.cap/guardFreeGrowth)
+		}
 		if g.cap >= b.targetInflight(b.cwndGain) {
 			g.cap = 0
 		}
