@@ -76,7 +76,9 @@ type Config struct {
 	// Recovery selects the loss-recovery strategy (default RecoveryRTO).
 	Recovery Recovery
 	// Congestion names the controller: "bbr" (default), "reno", "cubic",
-	// "none".
+	// "none" (alias "fixed": no congestion control, a fixed window equal to
+	// the flow-control window ReceiveBufferSize, at most 1000 packets, like
+	// KCP's nocwnd; unfair to other flows).
 	Congestion string
 	// CongestionTracer, if set, receives the controller's window events on
 	// the session's goroutine; it must not block.

@@ -21,7 +21,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/skiffnet/skiff/congestion"
 	"github.com/skiffnet/skiff/netem"
 	"github.com/stretchr/testify/require"
 )
@@ -84,7 +83,13 @@ func newCCBench(t testing.TB, seed int64, up, down netem.Profile) *ccBench {
 // addFlow dials a session with controller cc and starts its bulk transfer.
 func (b *ccBench) addFlow(t testing.TB, cc string) *ccFlow {
 	t.Helper()
-	f := &ccFlow{cc: cc, start: time.Now()}
+	return b.addFlowConfig(t, &Config{Congestion: cc})
+}
+
+// addFlowConfig dials a session with cfg and starts its bulk transfer.
+func (b *ccBench) addFlowConfig(t testing.TB, cfg *Config) *ccFlow {
+	t.Helper()
+	f := &ccFlow{cc: cfg.Congestion, start: time.Now()}
 	var err error
 	f.cpc, err = b.net.ListenPacket(clientHost + ":0")
 	require.NoError(t, err)
@@ -93,7 +98,7 @@ func (b *ccBench) addFlow(t testing.TB, cc string) *ccFlow {
 		s, _ := b.l.AcceptSession(b.ctx)
 		acc <- s
 	}()
-	f.c, err = Dial(b.ctx, f.cpc, b.spc.LocalAddr(), &Config{Congestion: cc})
+	f.c, err = Dial(b.ctx, f.cpc, b.spc.LocalAddr(), cfg)
 	require.NoError(t, err)
 	f.s = <-acc
 	require.NotNil(t, f.s)
@@ -236,10 +241,10 @@ func mbps(bps float64) string { return fmt.Sprintf("%.2f", bps/1e6) }
 
 // TestCongestionSessionSingleFlow: one session alone on the 1-BDP
 // bottleneck. BBR, CUBIC and NewReno fill ≥ 90% of the link with < 2%
-// queue-overflow loss. "none" is measured as the session builds it (a
-// fixed window of 10 packets, see the report) and, for the issue's
-// contrast, with a window of 8 BDP (no congestion control, only flow
-// control): the latter overflows the queue far more than any controller.
+// queue-overflow loss. "none" (no congestion control: a fixed window equal
+// to the flow-control window, 2 MiB by default, or 8 BDP with
+// ReceiveBufferSize set so) overflows the queue far more than any
+// controller.
 func TestCongestionSessionSingleFlow(t *testing.T) {
 	dur, from := 20*time.Second, 2*time.Second
 	if !ccFullRun() {
@@ -258,10 +263,12 @@ func TestCongestionSessionSingleFlow(t *testing.T) {
 				if cc == "none-8bdp" {
 					name = "none"
 				}
-				f := b.addFlow(t, name)
+				cfg := &Config{Congestion: name}
 				if cc == "none-8bdp" {
-					unboundFixedWindow(t, f.c, 8*ccBDP)
+					// The fixed window is the flow-control window.
+					cfg.ReceiveBufferSize = 8 * ccBDP
 				}
+				b.addFlowConfig(t, cfg)
 				ss := b.run(t, dur, nil)
 				b.close(t)
 				w := summarise(ss, from, dur)
@@ -272,7 +279,7 @@ func TestCongestionSessionSingleFlow(t *testing.T) {
 				case "reno", "cubic", "bbr":
 					require.GreaterOrEqual(t, w.util, 0.90, "%s link utilisation", cc)
 					require.Less(t, w.queueLoss, 0.02, "%s queue-overflow loss", cc)
-				case "none-8bdp":
+				case "none", "none-8bdp":
 					require.Greater(t, w.queueLoss, 0.05, "no congestion control overflows the queue")
 				}
 			})
@@ -291,22 +298,10 @@ func TestCongestionSessionSingleFlow(t *testing.T) {
 	}
 	t.Log("\n" + sb.String())
 	for _, r := range rows {
-		if r.name == "none-8bdp" {
+		if r.name == "none" || r.name == "none-8bdp" {
 			require.Greater(t, r.w.queueLoss, 5*maxCC, "none (8 BDP) overflows the queue far more than any controller")
 		}
 	}
-}
-
-// unboundFixedWindow replaces the client's "none" controller (a fixed
-// window of 10 packets) with a fixed window of the given size, so the
-// session runs without congestion control. It waits until the bubble is
-// idle so the run loop is parked, and nudges the loop afterwards. Test
-// only: it reaches into the session's loop-owned state.
-func unboundFixedWindow(t testing.TB, s *Session, window int) {
-	t.Helper()
-	synctest.Wait()
-	s.c.cc = congestion.NewFixed(window)
-	signal(s.wake)
 }
 
 // TestCongestionSessionFairness: two sessions started 5 s apart share the

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/skiffnet/skiff/congestion"
@@ -126,14 +127,30 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 	c.advMaxSeq = uint64(c.capacity)
 	c.sb.Release = func(b []byte) { c.txPool.put(b) }
 	c.cc, err = congestion.New(cfg.Congestion, congestion.Config{
-		MaxDatagramSize: cfg.MTU,
-		RTT:             &c.rtt,
-		Tracer:          cfg.CongestionTracer,
+		MaxDatagramSize:      cfg.MTU,
+		InitialWindowPackets: initialWindowPackets(cfg.Congestion, c.capacity),
+		RTT:                  &c.rtt,
+		Tracer:               cfg.CongestionTracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return c, nil
+}
+
+// maxFixedWindowPackets is the largest window congestion.Config accepts.
+const maxFixedWindowPackets = 1000
+
+// initialWindowPackets is the controller's initial window: the default for
+// real controllers; for "none"/"fixed" the flow-control window (the receive
+// window in packets, at most 1000), so that without congestion control only
+// flow control limits the sender, like KCP's nocwnd.
+func initialWindowPackets(cc string, rwndPackets int) int {
+	switch strings.ToLower(cc) {
+	case "none", "fixed":
+		return min(max(rwndPackets, congestion.DefaultInitialWindowPackets), maxFixedWindowPackets)
+	}
+	return 0
 }
 
 // setMTU sets the datagram size this side sends (before any data was

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/skiffnet/skiff/congestion"
 	"github.com/skiffnet/skiff/fec"
 	"github.com/skiffnet/skiff/rudp"
 	"github.com/stretchr/testify/require"
@@ -44,4 +45,29 @@ func TestFECDefaultIsAdaptive(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFixedWindowIsFlowControlWindow: "none"/"fixed" get the receive
+// window (in packets, at most 1000) as their fixed window; real
+// controllers keep their default initial window.
+func TestFixedWindowIsFlowControlWindow(t *testing.T) {
+	for _, tc := range []struct {
+		cc   string
+		rwnd int
+		want int
+	}{
+		{"none", 1747, 1000},
+		{"fixed", 55, 55},
+		{"NONE", 4, 10},
+		{"bbr", 1747, 0},
+		{"", 1747, 0},
+	} {
+		require.Equal(t, tc.want, initialWindowPackets(tc.cc, tc.rwnd), "%s %d", tc.cc, tc.rwnd)
+	}
+	cfg, err := (&Config{Congestion: "none", ReceiveBufferSize: 64 << 10}).withDefaults()
+	require.NoError(t, err)
+	rwnd := cfg.ReceiveBufferSize / cfg.maxPayload(0)
+	cc, err := congestion.New("none", congestion.Config{MaxDatagramSize: cfg.MTU, InitialWindowPackets: initialWindowPackets("none", rwnd)})
+	require.NoError(t, err)
+	require.Equal(t, rwnd*cfg.MTU, cc.CongestionWindow())
 }
