@@ -62,8 +62,10 @@ type conn struct {
 	// Acknowledgement scheduling.
 	ackEliciting int       // ack-eliciting packets not yet acknowledged
 	ackDeadline  time.Time // when a delayed ack must go
-	ackNow       bool
-	lastEcho     uint32 // newest peer timestamp sampled for RTT
+	// lastAckEliciting is when the last ack-eliciting packet arrived.
+	lastAckEliciting time.Time
+	ackNow           bool
+	lastEcho         uint32 // newest peer timestamp sampled for RTT
 
 	lastRecv   time.Time
 	lastSend   time.Time // any ack-eliciting transmission

@@ -105,10 +105,16 @@ func (c *conn) handle(in inbound) {
 }
 
 // noteAckEliciting schedules an acknowledgement: at once for every second
-// packet or a reordered one, else after maxAckDelay.
+// packet, a reordered one, or one that arrived more than maxAckDelay after
+// the previous ack-eliciting packet (sparse traffic such as 50 Hz
+// messages: no second packet would share the ack, and an early ack lets
+// the sender's tail timer find a lost message within about one RTT), else
+// after maxAckDelay.
 func (c *conn) noteAckEliciting(reordered bool) {
 	c.ackEliciting++
-	if reordered || c.ackEliciting >= 2 {
+	sparse := c.lastAckEliciting.IsZero() || c.now.Sub(c.lastAckEliciting) > maxAckDelay
+	c.lastAckEliciting = c.now
+	if reordered || sparse || c.ackEliciting >= 2 {
 		c.ackNow = true
 	} else if c.ackDeadline.IsZero() {
 		c.ackDeadline = c.now.Add(maxAckDelay)

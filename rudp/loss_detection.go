@@ -66,8 +66,12 @@ type senderTimers struct {
 	// never returns once lost), so scans start here.
 	cursor uint64
 
+	// tailTimer enables the tail-loss timer (see tailDeadline).
+	tailTimer bool
+
 	backoff   int
 	probes    int
+	tailFires int // tail timer expiries since the last acknowledgement
 	lossTime  time.Time
 	lastSent  time.Time // last ack-eliciting transmission
 	probeLeft bool      // a tail-loss probe may be sent before the RTO
@@ -81,7 +85,7 @@ func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
 
 func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 	if largestNewlyAcked || newData {
-		s.backoff, s.probes = 0, 0
+		s.backoff, s.probes, s.tailFires = 0, 0, 0
 	}
 	s.detectLosses(now)
 }
@@ -173,10 +177,60 @@ func (s *senderTimers) ptoDeadline() time.Time {
 	return s.lastSent.Add(s.env.RTT().PTO(s.maxAckDelay))
 }
 
+// TailGranularity is the least margin over SRTT the tail timer allows
+// (the RTT's jitter when RTTVAR has decayed to nothing).
+const TailGranularity = 2 * time.Millisecond
+
+// maxTailFires bounds tail-timer expiries without an acknowledgement;
+// after them only the backed-off RTO acts (a dead path).
+const maxTailFires = 2
+
+// tailDelay is how long after its transmission a tail packet (one that
+// fewer than the packet threshold of later packets follow, so fast
+// retransmit cannot find its loss) is declared lost: SRTT +
+// max(4·RTTVAR, TailGranularity), plus the peer's ack delay unless the
+// packet was sparse (sent more than the ack delay after the previous
+// transmission: the receiver acknowledges such packets at once).
+func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
+	r := s.env.RTT()
+	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity)
+	if prev := s.env.History().Get(p.PN - 1); p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
+		d += s.maxAckDelay
+	}
+	return d
+}
+
+// tailDeadline is the earliest tail-timer deadline: over the outstanding
+// reliable data packets among the last packetThreshold transmissions. It
+// is zero when disabled, before an RTT sample, after maxTailFires
+// expiries without an acknowledgement, or during RTO backoff.
+func (s *senderTimers) tailDeadline() (time.Time, uint64) {
+	if !s.tailTimer || s.tailFires >= maxTailFires || s.backoff > 0 || !s.env.RTT().HasSample() {
+		return time.Time{}, 0
+	}
+	h := s.env.History()
+	next := h.NextPN()
+	from := max(h.Base(), s.cursor)
+	if thr := max(s.packetThreshold, 1); next > thr && next-thr > from {
+		from = next - thr
+	}
+	for pn := from; pn < next; pn++ {
+		p := h.Get(pn)
+		if p == nil || !p.InFlight || p.Acked || !p.HasSeq || !p.AckEliciting {
+			continue
+		}
+		return p.Time.Add(s.tailDelay(p)), pn
+	}
+	return time.Time{}, 0
+}
+
 func (s *senderTimers) nextTimeout() time.Time {
 	t := s.rtoDeadline()
 	if pto := s.ptoDeadline(); !pto.IsZero() && (t.IsZero() || pto.Before(t)) {
 		t = pto
+	}
+	if tail, _ := s.tailDeadline(); !tail.IsZero() && (t.IsZero() || tail.Before(t)) {
+		t = tail
 	}
 	if !s.lossTime.IsZero() && (t.IsZero() || s.lossTime.Before(t)) {
 		t = s.lossTime
@@ -191,6 +245,10 @@ func (s *senderTimers) onTimeout(now time.Time) {
 	}
 	if rto := s.rtoDeadline(); !rto.IsZero() && !now.Before(rto) {
 		s.onRTO(now)
+		return
+	}
+	if tail, _ := s.tailDeadline(); !tail.IsZero() && !now.Before(tail) {
+		s.onTail(now)
 		return
 	}
 	if pto := s.ptoDeadline(); !pto.IsZero() && !now.Before(pto) {
@@ -225,5 +283,21 @@ func (s *senderTimers) onRTO(now time.Time) {
 	s.backoff++ // probes stay spent until an acknowledgement
 	s.env.RetransmissionTimeout(now)
 	s.env.SendProbe()
+	s.prune(now)
+}
+
+// onTail declares lost (and retransmits) every tail packet whose tail
+// timer expired: a lone lost message is resent about one RTT after it was
+// sent instead of when the next message's acknowledgement reveals the hole.
+func (s *senderTimers) onTail(now time.Time) {
+	h := s.env.History()
+	for {
+		t, pn := s.tailDeadline()
+		if t.IsZero() || now.Before(t) {
+			break
+		}
+		s.env.DeclareLost(now, h.Get(pn), true) // leaves the flight
+	}
+	s.tailFires++
 	s.prune(now)
 }

@@ -96,8 +96,32 @@ func TestTimedStrategy(t *testing.T) {
 		s.OnTimeout(t0.Add(9 * 100 * ms / 8))
 		require.Equal(t, []uint64{0}, e.lost)
 	})
+	t.Run("lone_packet_tail_timer", func(t *testing.T) {
+		e, s := newEnv()
+		for i := 0; i < 20; i++ {
+			e.rtt.Update(100*ms, 0) // steady RTT: RTTVAR decays below the granularity
+		}
+		e.send(t0, s)
+		e.send(t0.Add(50*ms), s) // sparse: the next message, one later packet
+		// SRTT + max(4·RTTVAR, TailGranularity), no ack delay for a sparse packet.
+		tail := t0.Add(e.rtt.SmoothedRTT() + max(4*e.rtt.RTTVar(), TailGranularity))
+		require.Equal(t, tail, s.NextTimeout())
+		require.Less(t, tail, t0.Add(e.rtt.PTO(DefaultMaxAckDelay)))
+		s.OnTimeout(tail)
+		require.Equal(t, []uint64{0}, e.lost)
+		require.Equal(t, []uint64{0}, e.requeued)
+		require.Zero(t, e.rtos)
+		require.Zero(t, e.probes)
+		// At most maxTailFires expiries without an acknowledgement.
+		s.OnTimeout(t0.Add(50*ms + e.rtt.SmoothedRTT() + TailGranularity))
+		require.Equal(t, []uint64{0, 1}, e.lost)
+		e.send(t0.Add(200*ms), s)
+		tail, _ = s.t.tailDeadline()
+		require.True(t, tail.IsZero(), "tail timer spent until an acknowledgement")
+	})
 	t.Run("tail_loss_probe_then_rto_with_backoff", func(t *testing.T) {
 		e, s := newEnv()
+		s.t.tailTimer = false // the probe and RTO path alone
 		for i := 0; i < 20; i++ {
 			e.rtt.Update(100*ms, 0) // steady RTT: the probe comes before the RTO
 		}

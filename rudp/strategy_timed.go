@@ -22,7 +22,7 @@ func NewTimed(env Env, maxAckDelay time.Duration) *Timed {
 	if maxAckDelay <= 0 {
 		maxAckDelay = DefaultMaxAckDelay
 	}
-	return &Timed{t: senderTimers{env: env, packetThreshold: PacketThreshold, retransmitOnLoss: true, maxAckDelay: maxAckDelay}}
+	return &Timed{t: senderTimers{env: env, packetThreshold: PacketThreshold, retransmitOnLoss: true, tailTimer: true, maxAckDelay: maxAckDelay}}
 }
 
 // Name returns "rto".
