@@ -199,6 +199,11 @@ func NewStrategy(env rudp.Env, cfg StrategyConfig) (*Strategy, error) {
 	case cfg.NackHold == 0 && cfg.Encoder.MaxGroupDelay > 0:
 		s.hold = 2*cfg.Encoder.MaxGroupDelay + time.Millisecond
 	}
+	// The fallback's tail timer waits for the repair too: a packet FEC
+	// rebuilds is acknowledged up to the hold later than a received one.
+	if t, ok := s.fb.(interface{ SetTailDelayExtra(time.Duration) }); ok {
+		t.SetTailDelayExtra(s.hold)
+	}
 	return s, nil
 }
 

@@ -66,8 +66,10 @@ type senderTimers struct {
 	// never returns once lost), so scans start here.
 	cursor uint64
 
-	// tailTimer enables the tail-loss timer (see tailDeadline).
+	// tailTimer enables the tail-loss timer (see tailDeadline); tailExtra
+	// is added to its delay.
 	tailTimer bool
+	tailExtra time.Duration
 
 	backoff   int
 	probes    int
@@ -193,7 +195,7 @@ const maxTailFires = 2
 // transmission: the receiver acknowledges such packets at once).
 func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 	r := s.env.RTT()
-	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity)
+	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
 	if prev := s.env.History().Get(p.PN - 1); p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
 		d += s.maxAckDelay
 	}
@@ -201,7 +203,8 @@ func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 }
 
 // tailDeadline is the earliest tail-timer deadline: over the outstanding
-// reliable data packets among the last packetThreshold transmissions. It
+// reliable data packets among the last packetThreshold reliable data
+// transmissions (repair packets and pure acks in between do not count). It
 // is zero when disabled, before an RTT sample, after maxTailFires
 // expiries without an acknowledgement, or during RTO backoff.
 func (s *senderTimers) tailDeadline() (time.Time, uint64) {
@@ -209,20 +212,32 @@ func (s *senderTimers) tailDeadline() (time.Time, uint64) {
 		return time.Time{}, 0
 	}
 	h := s.env.History()
-	next := h.NextPN()
-	from := max(h.Base(), s.cursor)
-	if thr := max(s.packetThreshold, 1); next > thr && next-thr > from {
-		from = next - thr
+	thr := s.packetThreshold
+	if thr == 0 {
+		thr = PacketThreshold // NACK: the packets no later arrival reveals yet
 	}
-	for pn := from; pn < next; pn++ {
+	from := max(h.Base(), s.cursor)
+	var tail *SentPacket
+	seen := uint64(0)
+	for pn, scanned := h.NextPN(), 0; pn > from && seen < thr && scanned < maxTailScan; scanned++ {
+		pn--
 		p := h.Get(pn)
-		if p == nil || !p.InFlight || p.Acked || !p.HasSeq || !p.AckEliciting {
+		if p == nil || !p.HasSeq || !p.AckEliciting {
 			continue
 		}
-		return p.Time.Add(s.tailDelay(p)), pn
+		seen++
+		if p.InFlight && !p.Acked {
+			tail = p
+		}
 	}
-	return time.Time{}, 0
+	if tail == nil {
+		return time.Time{}, 0
+	}
+	return tail.Time.Add(s.tailDelay(tail)), tail.PN
 }
+
+// maxTailScan bounds the transmissions tailDeadline looks at.
+const maxTailScan = 32
 
 func (s *senderTimers) nextTimeout() time.Time {
 	t := s.rtoDeadline()

@@ -37,7 +37,7 @@ func NewNACK(env Env, maxAckDelay time.Duration, maxReports int) *NACK {
 	}
 	return &NACK{
 		env:  env,
-		t:    senderTimers{env: env, retransmitOnLoss: false, rtoExtraBackoff: 1, maxAckDelay: maxAckDelay},
+		t:    senderTimers{env: env, retransmitOnLoss: false, tailTimer: true, rtoExtraBackoff: 1, maxAckDelay: maxAckDelay},
 		list: NackList{MaxReports: maxReports},
 	}
 }
@@ -144,3 +144,11 @@ func (s *NACK) NackStats() (received, answered, ignored uint64) {
 
 // LossList exposes the receiver's loss list (for tests).
 func (s *NACK) LossList() *NackList { return &s.list }
+
+// SetTailDelayExtra adds d to the tail timer's delay (SRTT +
+// max(4·RTTVAR, TailGranularity), plus the ack delay for a packet that was
+// not sparse); a wrapping strategy whose receiver rebuilds packets late
+// (FEC) sets its repair delay here. Negative d disables the tail timer.
+func (s *NACK) SetTailDelayExtra(d time.Duration) {
+	s.t.tailTimer, s.t.tailExtra = d >= 0, max(d, 0)
+}

@@ -190,3 +190,32 @@ func TestNACKSenderAnswersOncePerRTT(t *testing.T) {
 	e.ack(t0.Add(231*ms), s, 2, 3)
 	require.Len(t, e.requeued, 2)
 }
+
+// TestNACKTailTimer: the NACK sender resends a lone lost message after
+// SRTT + max(4·RTTVAR, TailGranularity) plus the extra a wrapper sets (no
+// later arrival can make the receiver NACK it yet); a negative extra
+// turns the timer off.
+func TestNACKTailTimer(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ms := time.Millisecond
+	for _, extra := range []time.Duration{0, 5 * ms, -1} {
+		e := &fakeEnv{}
+		for i := 0; i < 21; i++ {
+			e.rtt.Update(20*ms, 0)
+		}
+		s := NewNACK(e, 0, 0)
+		s.SetTailDelayExtra(extra)
+		e.send(t0, s)
+		e.send(t0.Add(20*ms), s)
+		e.send(t0.Add(40*ms), s)
+		want := t0.Add(20*ms + TailGranularity + extra)
+		if extra < 0 {
+			require.True(t, s.NextTimeout().After(t0.Add(40*ms)), "no tail timer")
+			continue
+		}
+		require.Equal(t, want, s.NextTimeout(), "extra %v", extra)
+		s.OnTimeout(want)
+		require.Equal(t, []uint64{0}, e.lost)
+		require.Equal(t, []uint64{0}, e.requeued)
+	}
+}

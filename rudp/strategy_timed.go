@@ -56,3 +56,11 @@ func (s *Timed) NextTimeout() time.Time { return s.t.nextTimeout() }
 
 // OnTimeout handles the expired timer.
 func (s *Timed) OnTimeout(now time.Time) { s.t.onTimeout(now) }
+
+// SetTailDelayExtra adds d to the tail timer's delay (SRTT +
+// max(4·RTTVAR, TailGranularity), plus the ack delay for a packet that was
+// not sparse); a wrapping strategy whose receiver rebuilds packets late
+// (FEC) sets its repair delay here. Negative d disables the tail timer.
+func (s *Timed) SetTailDelayExtra(d time.Duration) {
+	s.t.tailTimer, s.t.tailExtra = d >= 0, max(d, 0)
+}
