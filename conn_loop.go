@@ -239,8 +239,8 @@ func (c *conn) cleanup() {
 			c.rxPool.put(p)
 		}
 	}
-	s.rd.stop()
-	s.wd.stop()
+	s.rd.Stop()
+	s.wd.Stop()
 	c.closeFlushed()
 	close(s.done)
 	c.tr.unregister(s)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skiffnet/skiff/internal/deadline"
 	"github.com/skiffnet/skiff/rudp"
 )
 
@@ -63,7 +64,7 @@ type Session struct {
 	readable    chan struct{} // cap 1
 	msgReady    chan struct{} // cap 1
 	writable    chan struct{} // cap 1
-	rd, wd      deadline
+	rd, wd      *deadline.Deadline
 	started     bool
 }
 
@@ -85,8 +86,8 @@ func newSession(tr *transport, cfg *Config, id uint64, remote netip.AddrPort, cl
 		readable:    make(chan struct{}, 1),
 		msgReady:    make(chan struct{}, 1),
 		writable:    make(chan struct{}, 1),
-		rd:          makeDeadline(),
-		wd:          makeDeadline(),
+		rd:          deadline.New(),
+		wd:          deadline.New(),
 	}
 	c, err := newConn(s, time.Now())
 	if err != nil {
@@ -106,8 +107,8 @@ func (s *Session) start() {
 
 // discard releases a session whose loop never started.
 func (s *Session) discard() {
-	s.rd.stop()
-	s.wd.stop()
+	s.rd.Stop()
+	s.wd.Stop()
 }
 
 func signal(c chan struct{}) {
@@ -133,16 +134,16 @@ func (s *Session) ConnectionID() uint64 { return s.connID }
 
 // SetDeadline sets the read and write deadlines.
 func (s *Session) SetDeadline(t time.Time) error {
-	s.rd.set(t)
-	s.wd.set(t)
+	s.rd.Set(t)
+	s.wd.Set(t)
 	return nil
 }
 
 // SetReadDeadline sets the deadline of Read and ReceiveMessage.
-func (s *Session) SetReadDeadline(t time.Time) error { s.rd.set(t); return nil }
+func (s *Session) SetReadDeadline(t time.Time) error { s.rd.Set(t); return nil }
 
 // SetWriteDeadline sets the deadline of Write and SendMessage.
-func (s *Session) SetWriteDeadline(t time.Time) error { s.wd.set(t); return nil }
+func (s *Session) SetWriteDeadline(t time.Time) error { s.wd.Set(t); return nil }
 
 // readErrLocked returns the error Read reports when no data is buffered.
 func (s *Session) readErrLocked() error {
@@ -169,7 +170,7 @@ func (s *Session) Read(b []byte) (int, error) {
 			s.mu.Unlock()
 			return 0, fmt.Errorf("skiff: read: %w", ErrClosed)
 		}
-		if isClosedChan(s.rd.wait()) {
+		if deadline.Closed(s.rd.Wait()) {
 			s.mu.Unlock()
 			return 0, ErrDeadlineExceeded
 		}
@@ -195,7 +196,7 @@ func (s *Session) Read(b []byte) (int, error) {
 		s.mu.Unlock()
 		select {
 		case <-s.readable:
-		case <-s.rd.wait():
+		case <-s.rd.Wait():
 		case <-s.done:
 		}
 	}
@@ -259,7 +260,7 @@ func (s *Session) Write(b []byte) (int, error) {
 			s.mu.Unlock()
 			return n, err
 		}
-		if isClosedChan(s.wd.wait()) {
+		if deadline.Closed(s.wd.Wait()) {
 			s.mu.Unlock()
 			return n, ErrDeadlineExceeded
 		}
@@ -278,7 +279,7 @@ func (s *Session) Write(b []byte) (int, error) {
 		s.mu.Unlock()
 		select {
 		case <-s.writable:
-		case <-s.wd.wait():
+		case <-s.wd.Wait():
 		case <-s.done:
 		}
 	}

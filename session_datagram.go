@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/skiffnet/skiff/internal/deadline"
 )
 
 // PacketConn returns a net.PacketConn view of the session's messages, so
@@ -45,7 +47,7 @@ import (
 //
 // The view's methods are safe for concurrent use. It starts no goroutines.
 func (s *Session) PacketConn(d Delivery) net.PacketConn {
-	return &sessionPacketConn{s: s, d: d, rd: makeDeadline(), wd: makeDeadline()}
+	return &sessionPacketConn{s: s, d: d, rd: deadline.New(), wd: deadline.New()}
 }
 
 // sessionPacketConn is the view PacketConn returns. Its deadlines' channels
@@ -54,7 +56,7 @@ func (s *Session) PacketConn(d Delivery) net.PacketConn {
 type sessionPacketConn struct {
 	s      *Session
 	d      Delivery
-	rd, wd deadline
+	rd, wd *deadline.Deadline
 
 	mu     sync.Mutex
 	closed bool
@@ -105,8 +107,8 @@ func (c *sessionPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if c.isClosed() {
 		return 0, nil, c.opError("read", net.ErrClosed)
 	}
-	wait := c.rd.wait()
-	if isClosedChan(wait) {
+	wait := c.rd.Wait()
+	if deadline.Closed(wait) {
 		return 0, nil, c.opError("read", ErrDeadlineExceeded)
 	}
 	m, err := c.s.ReceiveMessage(doneCtx{context.Background(), wait})
@@ -127,7 +129,7 @@ func (c *sessionPacketConn) WriteTo(p []byte, _ net.Addr) (int, error) {
 	if c.isClosed() {
 		return 0, c.opError("write", net.ErrClosed)
 	}
-	if err := c.s.sendMessageUntil(p, c.d, &c.wd); err != nil {
+	if err := c.s.sendMessageUntil(p, c.d, c.wd); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			if c.isClosed() {
 				return 0, c.opError("write", net.ErrClosed)
@@ -139,49 +141,6 @@ func (c *sessionPacketConn) WriteTo(p []byte, _ net.Addr) (int, error) {
 	return len(p), nil
 }
 
-// sendMessageUntil is SendMessage that also gives up with
-// context.DeadlineExceeded when stop's channel closes (a view deadline or
-// Close). It mirrors SendMessage's queueing.
-func (s *Session) sendMessageUntil(p []byte, d Delivery, stop *deadline) error {
-	kind, err := d.kind()
-	if err != nil {
-		return err
-	}
-	if len(p) > s.cfg.MaxMessageSize {
-		return fmt.Errorf("%w: %d bytes (max %d)", ErrMessageTooLarge, len(p), s.cfg.MaxMessageSize)
-	}
-	for {
-		s.mu.Lock()
-		if err := s.writeErrLocked(); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		if isClosedChan(s.wd.wait()) {
-			s.mu.Unlock()
-			return ErrDeadlineExceeded
-		}
-		stopC := stop.wait()
-		if isClosedChan(stopC) {
-			s.mu.Unlock()
-			return context.DeadlineExceeded
-		}
-		if s.sendQBytes == 0 || s.sendQBytes+len(p) <= s.cfg.SendBufferSize {
-			s.sendQ = append(s.sendQ, outItem{kind: kind, data: append([]byte(nil), p...)})
-			s.sendQBytes += max(len(p), 1)
-			s.mu.Unlock()
-			signal(s.wake)
-			return nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.writable:
-		case <-s.wd.wait():
-		case <-stopC:
-		case <-s.done:
-		}
-	}
-}
-
 // Close ends the view (not the session) and releases its deadline timers.
 func (c *sessionPacketConn) Close() error {
 	c.mu.Lock()
@@ -191,8 +150,8 @@ func (c *sessionPacketConn) Close() error {
 	}
 	c.closed = true
 	past := time.Unix(1, 0)
-	c.rd.set(past) // wakes pending calls
-	c.wd.set(past)
+	c.rd.Set(past) // wakes pending calls
+	c.wd.Set(past)
 	return nil
 }
 
@@ -209,20 +168,20 @@ func (c *sessionPacketConn) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets the view's ReadFrom deadline; the zero time means none.
 func (c *sessionPacketConn) SetReadDeadline(t time.Time) error {
-	return c.setDeadline(&c.rd, t)
+	return c.setDeadline(c.rd, t)
 }
 
 // SetWriteDeadline sets the view's WriteTo deadline; the zero time means none.
 func (c *sessionPacketConn) SetWriteDeadline(t time.Time) error {
-	return c.setDeadline(&c.wd, t)
+	return c.setDeadline(c.wd, t)
 }
 
-func (c *sessionPacketConn) setDeadline(d *deadline, t time.Time) error {
+func (c *sessionPacketConn) setDeadline(d *deadline.Deadline, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return c.opError("set deadline", net.ErrClosed)
 	}
-	d.set(t)
+	d.Set(t)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/skiffnet/skiff/internal/deadline"
 	"github.com/skiffnet/skiff/rudp"
 )
 
@@ -44,6 +45,13 @@ func (d Delivery) kind() (rudp.FrameKind, error) {
 // (a message larger than the buffer waits for it to drain), until the write
 // deadline.
 func (s *Session) SendMessage(p []byte, d Delivery) error {
+	return s.sendMessageUntil(p, d, nil)
+}
+
+// sendMessageUntil queues p as SendMessage does; with a non-nil stop it also
+// gives up with context.DeadlineExceeded when stop's channel closes (the
+// deadline or Close of a PacketConn view).
+func (s *Session) sendMessageUntil(p []byte, d Delivery, stop *deadline.Deadline) error {
 	kind, err := d.kind()
 	if err != nil {
 		return err
@@ -57,9 +65,17 @@ func (s *Session) SendMessage(p []byte, d Delivery) error {
 			s.mu.Unlock()
 			return err
 		}
-		if isClosedChan(s.wd.wait()) {
+		if deadline.Closed(s.wd.Wait()) {
 			s.mu.Unlock()
 			return ErrDeadlineExceeded
+		}
+		var stopC <-chan struct{} // nil: never ready
+		if stop != nil {
+			stopC = stop.Wait()
+			if deadline.Closed(stopC) {
+				s.mu.Unlock()
+				return context.DeadlineExceeded
+			}
 		}
 		if s.sendQBytes == 0 || s.sendQBytes+len(p) <= s.cfg.SendBufferSize {
 			s.sendQ = append(s.sendQ, outItem{kind: kind, data: append([]byte(nil), p...)})
@@ -71,7 +87,8 @@ func (s *Session) SendMessage(p []byte, d Delivery) error {
 		s.mu.Unlock()
 		select {
 		case <-s.writable:
-		case <-s.wd.wait():
+		case <-s.wd.Wait():
+		case <-stopC:
 		case <-s.done:
 		}
 	}
@@ -108,12 +125,12 @@ func (s *Session) ReceiveMessage(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 		s.mu.Unlock()
-		if isClosedChan(s.rd.wait()) {
+		if deadline.Closed(s.rd.Wait()) {
 			return nil, ErrDeadlineExceeded
 		}
 		select {
 		case <-s.msgReady:
-		case <-s.rd.wait():
+		case <-s.rd.Wait():
 		case <-s.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -435,8 +435,8 @@ func TestHandshakeSurvivesLostPackets(t *testing.T) {
 		typ := func(want rudp.PacketType) func([]byte) bool {
 			return func(b []byte) bool { _, t, _ := rudp.PeekConnID(b); return t == want }
 		}
-		link.AToB().DropNth(1, typ(rudp.TypeHello)) // the first hello
-		link.BToA().DropNth(1, typ(rudp.TypeRetry)) // the first retry
+		link.AToB().DropNth(1, typ(rudp.TypeHello))  // the first hello
+		link.BToA().DropNth(1, typ(rudp.TypeRetry))  // the first retry
 		link.BToA().DropNth(1, typ(rudp.TypeAccept)) // the first accept
 		spc, _ := n.ListenPacket(serverHost + ":5000")
 		cpc, _ := n.ListenPacket(clientHost + ":0")
