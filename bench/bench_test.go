@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skiffnet/skiff"
 	"github.com/stretchr/testify/require"
 )
 
@@ -202,6 +203,32 @@ func TestSelectErrors(t *testing.T) {
 	ts, err := SelectTransports("kcp")
 	require.NoError(t, err)
 	require.Len(t, ts, 3)
+}
+
+func TestSelectFamiliesAndControllers(t *testing.T) {
+	names := func(ts []Transport) []string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.Name())
+		}
+		return out
+	}
+	ts, err := SelectTransports("skiff")
+	require.NoError(t, err)
+	require.Equal(t, []string{"skiff-rto", "skiff-nack", "skiff-fec-rs", "skiff-fec-xor"}, names(ts),
+		"a family selects its members of the default set")
+	ts, err = SelectTransports("skiff-rto,skiff-reno,skiff-cubic,skiff-nocc")
+	require.NoError(t, err)
+	require.Equal(t, []string{"skiff-rto", "skiff-reno", "skiff-cubic", "skiff-nocc"}, names(ts))
+	for _, tr := range ts[1:] {
+		cfg, err := tr.(*skiffTransport).config()
+		require.NoError(t, err)
+		require.Equal(t, skiff.RecoveryRTO, cfg.Recovery, tr.Name())
+		require.Contains(t, []string{"reno", "cubic", "none"}, cfg.Congestion, tr.Name())
+	}
+	ts, err = SelectTransports("all")
+	require.NoError(t, err)
+	require.Contains(t, names(ts), "skiff-nocc")
 }
 
 func TestProfilesMatchIssue(t *testing.T) {

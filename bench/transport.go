@@ -107,6 +107,7 @@ func Transports() []Transport {
 // available here or not.
 func AllTransports() []Transport {
 	out := skiffTransports()
+	out = append(out, skiffCongestionTransports()...)
 	out = append(out, kernelTCPTransports()...)
 	out = append(out, newUserTCPTransport())
 	out = append(out, kcpTransports()...)
@@ -122,14 +123,20 @@ func skiffTransports() []Transport {
 	}
 }
 
+// skiffCongestionTransports are timed-RTO skiff sessions with the other
+// congestion controllers; not in the default set, selected by name or "all".
+func skiffCongestionTransports() []Transport {
+	return []Transport{newSkiffTransport("skiff-reno"), newSkiffTransport("skiff-cubic"), newSkiffTransport("skiff-nocc")}
+}
+
 func kcpTransports() []Transport {
 	return []Transport{newKCPTransport(kcpDefault), newKCPTransport(kcpTurbo), newKCPTransport(kcpFEC)}
 }
 
 // SelectTransports returns the transports named in a comma-separated list
 // ("skiff-rto,kcp-turbo"; "" or "default" for the default set, "all" for
-// every known transport; "skiff", "kcp" and "tcp" select a family: for "tcp"
-// the default TCP of this machine).
+// every known transport; "skiff", "kcp" and "tcp" select a family's members
+// in the default set: for "tcp" the default TCP of this machine).
 func SelectTransports(list string) ([]Transport, error) {
 	names := splitList(list)
 	if len(names) == 0 || (len(names) == 1 && names[0] == "default") {
@@ -139,16 +146,17 @@ func SelectTransports(list string) ([]Transport, error) {
 	if len(names) == 1 && names[0] == "all" {
 		return all, nil
 	}
+	inDefault := map[string]bool{}
+	for _, t := range Transports() {
+		inDefault[t.Name()] = true
+	}
 	var out []Transport
 	seen := map[string]bool{}
 	for _, n := range names {
 		found := false
-		cands := all
-		if n == "tcp" {
-			cands = Transports()
-		}
-		for _, t := range cands {
-			if t.Name() == n || strings.HasPrefix(t.Name(), n+"-") {
+		for _, t := range all {
+			exact := t.Name() == n
+			if exact || (strings.HasPrefix(t.Name(), n+"-") && inDefault[t.Name()]) {
 				if !seen[t.Name()] {
 					out = append(out, t)
 					seen[t.Name()] = true

@@ -13,13 +13,17 @@ import (
 )
 
 // skiffTransport runs a skiff session over the emulated link's packet conns
-// with one recovery strategy and the default congestion control. Messages
+// with one recovery strategy and one congestion controller (BBR, the
+// default, unless the name says otherwise: skiff-reno, skiff-cubic and
+// skiff-nocc are timed RTO with NewReno, CUBIC or no congestion control,
+// for comparing controllers on the same links). Messages
 // of the realtime workload are sent ReliableUnordered: every message is
 // recovered, none waits for an earlier one.
 type skiffTransport struct {
 	name     string
 	recovery skiff.Recovery
 	fec      string // "rs" or "xor" for RecoveryFEC
+	cc       string // Config.Congestion; "" for the default (BBR)
 }
 
 func newSkiffTransport(name string) *skiffTransport {
@@ -31,6 +35,10 @@ func newSkiffTransport(name string) *skiffTransport {
 		t.recovery, t.fec = skiff.RecoveryFEC, "rs"
 	case "fec-xor":
 		t.recovery, t.fec = skiff.RecoveryFEC, "xor"
+	case "reno", "cubic":
+		t.recovery, t.cc = skiff.RecoveryRTO, strings.TrimPrefix(name, "skiff-")
+	case "nocc":
+		t.recovery, t.cc = skiff.RecoveryRTO, "none"
 	default:
 		t.recovery = skiff.RecoveryRTO
 	}
@@ -40,6 +48,14 @@ func newSkiffTransport(name string) *skiffTransport {
 func (t *skiffTransport) Name() string { return t.name }
 
 func (t *skiffTransport) Description() string {
+	switch t.cc {
+	case "reno":
+		return "skiff session, timed RTO recovery, NewReno congestion control (RFC 5681/6582)"
+	case "cubic":
+		return "skiff session, timed RTO recovery, CUBIC congestion control (RFC 9438)"
+	case "none":
+		return "skiff session, timed RTO recovery, no congestion control (fixed window = receive window; unfair)"
+	}
 	switch t.recovery {
 	case skiff.RecoveryNACK:
 		return "skiff session, receiver-driven NACK recovery, default congestion control"
@@ -53,7 +69,7 @@ func (t *skiffTransport) Description() string {
 }
 
 func (t *skiffTransport) config() (*skiff.Config, error) {
-	cfg := &skiff.Config{Recovery: t.recovery}
+	cfg := &skiff.Config{Recovery: t.recovery, Congestion: t.cc}
 	if t.recovery == skiff.RecoveryFEC {
 		fc, err := skiffFECConfig(t.fec)
 		if err != nil {

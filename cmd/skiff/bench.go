@@ -22,7 +22,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "bench", "bench [flags]\n\nRuns every transport over the same emulated links (in this process, no root needed)\n"+
 		"and prints a markdown table; raw results (JSON, CSV) and PNG plots go to -out.")
 	profiles := fs.String("profiles", "all", "profiles to run, comma-separated (P0..P5)")
-	transports := fs.String("transports", "default", "transports to run, comma-separated (default: skiff-*, TCP, kcp-*; 'all' adds the TCP variants not in the default; names: skiff-rto, skiff-nack, skiff-fec-rs, skiff-fec-xor, tcp-bbr, tcp-cubic, tcp-reno (kernel, root), tcp-userspace, kcp-default, kcp-turbo, kcp-fec, rtp-media (video only), udp-floor (realtime only); 'skiff', 'tcp', 'kcp' select a family)")
+	transports := fs.String("transports", "default", "transports to run, comma-separated (default: skiff-*, TCP, kcp-*; 'all' adds the TCP variants and skiff controllers not in the default; names: skiff-rto, skiff-nack, skiff-fec-rs, skiff-fec-xor, skiff-reno, skiff-cubic, skiff-nocc (timed RTO with NewReno, CUBIC, no congestion control), tcp-bbr, tcp-cubic, tcp-reno (kernel, root), tcp-userspace, kcp-default, kcp-turbo, kcp-fec, rtp-media (video only), udp-floor (realtime only); 'skiff', 'tcp', 'kcp' select a family)")
 	workloads := fs.String("workloads", "bulk,realtime,video", "workloads to run, comma-separated (bulk, realtime, video)")
 	seeds := fs.String("seeds", "1", "link seeds, comma-separated; every cell runs once per seed and repetition")
 	fs.IntVar(&o.Reps, "reps", o.Reps, "repetitions per seed; tables show the median and [min–max]")
