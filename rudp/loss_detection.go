@@ -73,21 +73,32 @@ type senderTimers struct {
 
 	backoff   int
 	probes    int
-	tailFires int // tail timer expiries since the last acknowledgement
+	tailFires int       // tail timer expiries since the last acknowledgement
+	lastAck   time.Time // last acknowledgement of a new packet or frame
 	lossTime  time.Time
 	lastSent  time.Time // last ack-eliciting transmission
 	probeLeft bool      // a tail-loss probe may be sent before the RTO
+
+	// dupSeq is the frame a tail expiry sends twice (RFC 9002 §6.2.4: two
+	// probe datagrams): when its first copy leaves, it is queued again.
+	dupSeq     uint64
+	dupPending bool
 }
 
 func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
 	if p.AckEliciting {
 		s.lastSent = now
 	}
+	if s.dupPending && p.HasSeq && p.Seq == s.dupSeq {
+		s.dupPending = false
+		s.env.QueueRetransmit(p.Seq)
+	}
 }
 
 func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 	if largestNewlyAcked || newData {
 		s.backoff, s.probes, s.tailFires = 0, 0, 0
+		s.lastAck = now
 	}
 	s.detectLosses(now)
 }
@@ -184,8 +195,9 @@ func (s *senderTimers) ptoDeadline() time.Time {
 const TailGranularity = 2 * time.Millisecond
 
 // maxTailFires bounds tail-timer expiries without an acknowledgement;
-// after them only the backed-off RTO acts (a dead path).
-const maxTailFires = 2
+// after them only the backed-off RTO acts (a dead path). A loss burst that
+// takes a message, the next ones and their retransmissions needs several.
+const maxTailFires = 6
 
 // tailDelay is how long after its transmission a tail packet (one that
 // fewer than the packet threshold of later packets follow, so fast
@@ -196,45 +208,102 @@ const maxTailFires = 2
 func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 	r := s.env.RTT()
 	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
-	if prev := s.env.History().Get(p.PN - 1); p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
+	h := s.env.History()
+	prev := h.Get(p.PN - 1)
+	if prev != nil && p.HasSeq && prev.HasSeq && prev.Seq == p.Seq {
+		// The second copy of a doubled probe: the receiver acknowledges
+		// whichever copy arrives first as the first copy would be.
+		prev = h.Get(p.PN - 2)
+	}
+	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
 		d += s.maxAckDelay
 	}
 	return d
 }
 
-// tailDeadline is the earliest tail-timer deadline: over the outstanding
-// reliable data packets among the last packetThreshold reliable data
-// transmissions (repair packets and pure acks in between do not count). It
-// is zero when disabled, before an RTT sample, after maxTailFires
+// tailDeadline is the earliest tail-timer deadline over the tail packets:
+// the live reliable data transmissions (not acknowledged, not declared
+// lost, their frame not acknowledged) that no acknowledgement can soon
+// reveal as lost by the packet threshold. They are the live ones among the
+// last packetThreshold reliable data transmissions (repair packets and
+// pure acks in between do not count) and, when few transmissions are live
+// (at most maxShortFlight), every live one: a sparse sender (messages at
+// 50 Hz) whose packets, retransmissions included, die in one loss burst
+// gets no acknowledgement that could reveal them, so each keeps its own
+// timer instead of leaving the window of the last three and waiting for
+// the RTO (for NACK also those an acknowledgement passed, which left the
+// flight presumed lost: the NACK that should follow may be lost in the
+// same burst). Those older ones expire no sooner than a tail delay after
+// the last acknowledgement, so a small bulk flight whose RTT grows with
+// the queue does not take its own queueing for loss; a long flight is
+// left to fast retransmit. The
+// deadline is zero when disabled, before an RTT sample, after maxTailFires
 // expiries without an acknowledgement, or during RTO backoff.
 func (s *senderTimers) tailDeadline() (time.Time, uint64) {
 	if !s.tailTimer || s.tailFires >= maxTailFires || s.backoff > 0 || !s.env.RTT().HasSample() {
 		return time.Time{}, 0
 	}
-	h := s.env.History()
+	h, sb := s.env.History(), s.env.SendBuffer()
 	thr := s.packetThreshold
 	if thr == 0 {
 		thr = PacketThreshold // NACK: the packets no later arrival reveals yet
 	}
 	from := max(h.Base(), s.cursor)
+	live := func(p *SentPacket) bool {
+		if p == nil || !p.HasSeq || !p.AckEliciting || p.Acked || p.Lost {
+			return false
+		}
+		f := sb.Get(p.Seq)
+		return f != nil && !f.Acked // else the other copy of a doubled probe was acknowledged
+	}
+	short, n := true, 0
+	for pn, scanned := h.NextPN(), 0; pn > from; scanned++ {
+		pn--
+		if live(h.Get(pn)) {
+			n++
+		}
+		if n > maxShortFlight || scanned >= maxTailScan {
+			short = false
+			break
+		}
+	}
 	var tail *SentPacket
+	var deadline time.Time
 	seen := uint64(0)
-	for pn, scanned := h.NextPN(), 0; pn > from && seen < thr && scanned < maxTailScan; scanned++ {
+	for pn, scanned := h.NextPN(), 0; pn > from && scanned < maxTailScan && (short || seen < thr); scanned++ {
 		pn--
 		p := h.Get(pn)
 		if p == nil || !p.HasSeq || !p.AckEliciting {
 			continue
 		}
 		seen++
-		if p.InFlight && !p.Acked {
-			tail = p
+		if !live(p) {
+			continue
+		}
+		t := p.Time.Add(s.tailDelay(p))
+		if seen > thr && p.InFlight {
+			// Beyond the last packetThreshold: only once acknowledgements
+			// stopped for a tail delay (a loss burst), not while a flow
+			// whose RTT grows with its queue keeps being acknowledged.
+			// (A NACK sender's packet presumed lost, out of flight, was
+			// passed by later acknowledgements already.)
+			if a := s.lastAck.Add(s.tailDelay(p)); a.After(t) {
+				t = a
+			}
+		}
+		if tail == nil || !t.After(deadline) {
+			tail, deadline = p, t
 		}
 	}
 	if tail == nil {
 		return time.Time{}, 0
 	}
-	return tail.Time.Add(s.tailDelay(tail)), tail.PN
+	return deadline, tail.PN
 }
+
+// maxShortFlight is the most live transmissions that all get tail
+// timers.
+const maxShortFlight = 16
 
 // maxTailScan bounds the transmissions tailDeadline looks at.
 const maxTailScan = 32
@@ -304,14 +373,25 @@ func (s *senderTimers) onRTO(now time.Time) {
 // onTail declares lost (and retransmits) every tail packet whose tail
 // timer expired: a lone lost message is resent about one RTT after it was
 // sent instead of when the next message's acknowledgement reveals the hole.
+//
+// The oldest frame resent goes out twice, back to back (RFC 9002 §6.2.4
+// lets a probe timeout send two datagrams): a loss burst that took the
+// original and the packets after it is likely still on, and under
+// per-packet burst loss each packet sent is another chance to get
+// through; the duplicate costs one small packet per expiry.
 func (s *senderTimers) onTail(now time.Time) {
-	h := s.env.History()
+	h, sb := s.env.History(), s.env.SendBuffer()
+	first := true
 	for {
 		t, pn := s.tailDeadline()
 		if t.IsZero() || now.Before(t) {
 			break
 		}
-		s.env.DeclareLost(now, h.Get(pn), true) // leaves the flight
+		p := h.Get(pn)
+		s.env.DeclareLost(now, p, true) // leaves the flight
+		if f := sb.Get(p.Seq); f != nil && f.Queued && (first || p.Seq < s.dupSeq) {
+			s.dupSeq, s.dupPending, first = p.Seq, true, false
+		}
 	}
 	s.tailFires++
 	s.prune(now)

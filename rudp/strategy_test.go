@@ -55,6 +55,18 @@ func (e *fakeEnv) send(now time.Time, s Strategy) *SentPacket {
 	return p
 }
 
+// resend sends the queued retransmission of seq, as the session would.
+func (e *fakeEnv) resend(now time.Time, s Strategy, seq uint64) {
+	f := e.sb.PopRetransmit()
+	if f == nil || f.Seq != seq {
+		return
+	}
+	f.LastPN, f.LastSent = e.hist.NextPN(), now
+	f.Transmissions++
+	e.hist.Add(SentPacket{Time: now, Size: 1000, Seq: f.Seq, HasSeq: true, AckEliciting: true, InFlight: true})
+	s.OnPacketSent(now, e.hist.Get(e.hist.NextPN()-1), nil)
+}
+
 func (e *fakeEnv) ack(now time.Time, s Strategy, pns ...uint64) {
 	var a AckFrame
 	for _, pn := range pns {
@@ -112,12 +124,54 @@ func TestTimedStrategy(t *testing.T) {
 		require.Equal(t, []uint64{0}, e.requeued)
 		require.Zero(t, e.rtos)
 		require.Zero(t, e.probes)
-		// At most maxTailFires expiries without an acknowledgement.
-		s.OnTimeout(t0.Add(50*ms + e.rtt.SmoothedRTT() + TailGranularity))
-		require.Equal(t, []uint64{0, 1}, e.lost)
-		e.send(t0.Add(200*ms), s)
-		tail, _ = s.t.tailDeadline()
-		require.True(t, tail.IsZero(), "tail timer spent until an acknowledgement")
+		// The frame goes out twice (two probe datagrams).
+		e.resend(tail, s, 0)
+		require.Equal(t, []uint64{0, 0}, e.requeued, "queued again once its first copy left")
+		e.resend(tail, s, 0)
+		require.Equal(t, []uint64{0, 0}, e.requeued, "two copies, not three")
+		// At most maxTailFires expiries without an acknowledgement, each
+		// about one tail delay after the transmission it covers.
+		now := tail
+		for i := 1; i < maxTailFires; i++ {
+			next, _ := s.t.tailDeadline()
+			require.False(t, next.IsZero(), "expiry %d", i)
+			require.Less(t, next.Sub(now), 150*ms)
+			now = next
+			s.OnTimeout(now)
+			for f := e.sb.PopRetransmit(); f != nil; f = e.sb.PopRetransmit() {
+				e.sb.QueueRetransmit(f.Seq) // put back for resend
+				e.resend(now, s, f.Seq)
+			}
+		}
+		next, _ := s.t.tailDeadline()
+		require.True(t, next.IsZero(), "tail timer spent until an acknowledgement")
+		require.GreaterOrEqual(t, len(e.lost), 2+maxTailFires-1, "the packets and the copies of each resend")
+		e.ack(now.Add(ms), s, e.hist.NextPN()-1)
+		next, _ = s.t.tailDeadline()
+		require.False(t, next.IsZero(), "an acknowledgement rearms the tail timer")
+	})
+	t.Run("burst_beyond_last_three_keeps_tail_timers", func(t *testing.T) {
+		e, s := newEnv()
+		for i := 0; i < 20; i++ {
+			e.rtt.Update(100*ms, 0)
+		}
+		// Five sparse messages and no acknowledgement at all: the first
+		// is no longer among the last three transmissions but still gets
+		// its timer (a short flight).
+		for i := 0; i < 5; i++ {
+			e.send(t0.Add(time.Duration(i)*50*ms), s)
+		}
+		tail, pn := s.t.tailDeadline()
+		require.Equal(t, uint64(0), pn)
+		require.Equal(t, t0.Add(e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), TailGranularity)), tail)
+	})
+	t.Run("bulk_flight_only_last_three", func(t *testing.T) {
+		e, s := newEnv()
+		for i := 0; i < 40; i++ {
+			e.send(t0.Add(time.Duration(i)*ms/10), s)
+		}
+		_, pn := s.t.tailDeadline()
+		require.Equal(t, uint64(37), pn, "a long flight leaves the older packets to fast retransmit")
 	})
 	t.Run("tail_loss_probe_then_rto_with_backoff", func(t *testing.T) {
 		e, s := newEnv()
