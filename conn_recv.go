@@ -225,11 +225,6 @@ func (c *conn) onData(pn uint64, d *rudp.DataFrame, tag *rudp.FECTag, body []byt
 		c.st.OutOfWindow++
 		return
 	}
-	if seq == c.rb.Cum() && c.rb.Highest() > seq+1 {
-		// Fills the front of a hole (a retransmission): acknowledge at once
-		// (RFC 5681 §4.2), so the sender sees it before its next probe.
-		c.ackNow = true
-	}
 	c.strat.OnDataReceived(c.now, pn, d.Kind, seq, tag, body)
 	var payload []byte
 	if len(d.Payload) > 0 {
