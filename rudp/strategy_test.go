@@ -165,6 +165,22 @@ func TestTimedStrategy(t *testing.T) {
 		require.Equal(t, uint64(0), pn)
 		require.Equal(t, t0.Add(e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), TailGranularity)), tail)
 	})
+	t.Run("older_packets_wait_for_ack_silence", func(t *testing.T) {
+		e, s := newEnv()
+		for i := 0; i < 20; i++ {
+			e.rtt.Update(100*ms, 0)
+		}
+		e.send(t0, s)
+		for i := 0; i < 5; i++ {
+			e.send(t0.Add(100*ms+time.Duration(i)*ms), s)
+		}
+		e.ack(t0.Add(110*ms), s, 0) // acknowledgements still arrive
+		// Packet 1 is older than the last three: its timer runs from the
+		// last acknowledgement, not from its transmission.
+		tail, pn := s.t.tailDeadline()
+		require.Equal(t, uint64(1), pn)
+		require.Equal(t, t0.Add(110*ms+e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), TailGranularity)), tail)
+	})
 	t.Run("bulk_flight_only_last_three", func(t *testing.T) {
 		e, s := newEnv()
 		for i := 0; i < 40; i++ {

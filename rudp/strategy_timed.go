@@ -5,8 +5,12 @@ import "time"
 // Timed is the timed-RTO strategy: the sender detects losses from the
 // acknowledgement ranges (a hole passed by 3 later packets, or older than
 // 9/8 RTT: fast retransmit), retransmits on a per-packet timer with
-// exponential backoff, and sends a tail-loss probe so the last packets of a
-// burst are not left waiting for a full RTO. The receiver sends no
+// exponential backoff, and runs a tail timer (SRTT + max(4·RTTVAR, 2 ms))
+// on the packets no later acknowledgement can reveal: the last three, and
+// every live one of a short flight once acknowledgements stopped, so a
+// sparse sender (messages at 50 Hz) hit by a loss burst resends each lost
+// message about one RTT after its last transmission, twice back to back,
+// up to six times before the RTO takes over. The receiver sends no
 // feedback beyond acknowledgements.
 //
 // Create it with NewTimed; it is not safe for concurrent use.
