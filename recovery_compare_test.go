@@ -133,9 +133,16 @@ func TestCompareRecoveryBulk(t *testing.T) {
 		rto, fecRS := res[cmpKey{pr.name, "rto"}], res[cmpKey{pr.name, "fec-rs"}]
 		if pr.name == "0%" {
 			for _, st := range []string{"rto", "nack"} {
-				// Headers (~4%) and BBR startup's queue overflow (the
-				// queue is half a BDP) are all a clean link costs.
-				require.Less(t, res[cmpKey{pr.name, st}].wire, 1.25, "%s on a clean link sends little beyond the payload", st)
+				// Headers (×1.033) and BBR STARTUP's queue overflow (the
+				// queue is half a BDP) are all a clean link costs. STARTUP
+				// ends at the first heavy loss with a queue, so the
+				// overflow is about one round's excess whatever the size:
+				// 132–138 packets (2 and 16 MiB: wire 1.109–1.112 and
+				// 1.042–1.043). The bound allows ~210 (2 MiB: 1.154, 16
+				// MiB: 1.050); three rounds of overflow (436, before the
+				// STARTUP loss exit) measured 1.281 and 1.064.
+				limit := 1.035 + 250_000/float64(size)
+				require.Less(t, res[cmpKey{pr.name, st}].wire, limit, "%s on a clean link sends little beyond the payload", st)
 			}
 			require.Greater(t, fecRS.wire, rto.wire, "FEC pays for its repair packets on a clean link")
 			continue

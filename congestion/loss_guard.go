@@ -28,6 +28,12 @@ const (
 	guardMinPackets  = 8    // rounds with fewer packets are not judged
 	guardBeta        = 0.7  // cap multiplier per heavy-loss round
 	guardFreeGrowth  = 16   // a round without a standing queue raises the cap by 1/16
+
+	// STARTUP ends early when its round so far lost more than
+	// guardHighLoss of its packets in at least guardStartupLosses losses
+	// while the last guardRecentRTTs RTT samples all show a queue.
+	guardStartupLosses = 8
+	guardRecentRTTs    = 16
 )
 
 // lossGuard counts one round's delivered and lost bytes and holds the
@@ -35,20 +41,44 @@ const (
 type lossGuard struct {
 	delivered int64
 	lost      int64
-	roundMin  time.Duration // smallest RTT sample of the round (0: none)
-	prevMin   time.Duration // the previous round's (0: none)
+	roundMin  time.Duration                  // smallest RTT sample of the round (0: none)
+	prevMin   time.Duration                  // the previous round's (0: none)
+	losses    int                            // packets lost in the round
+	recent    [guardRecentRTTs]time.Duration // the last RTT samples, a ring
+	nRecent   int                            // samples taken, saturating at len(recent)
 	cap       int
 	lossRate  float64 // of the last judged round, for tests
 }
 
 func (g *lossGuard) onAcked(bytes int) { g.delivered += int64(bytes) }
-func (g *lossGuard) onLost(bytes int)  { g.lost += int64(bytes) }
+func (g *lossGuard) onLost(bytes int)  { g.lost += int64(bytes); g.losses++ }
 
 // onRTT records one RTT sample of the current round.
 func (g *lossGuard) onRTT(rtt time.Duration) {
-	if rtt > 0 && (g.roundMin == 0 || rtt < g.roundMin) {
+	if rtt <= 0 {
+		return
+	}
+	if g.roundMin == 0 || rtt < g.roundMin {
 		g.roundMin = rtt
 	}
+	g.recent[g.nRecent%guardRecentRTTs] = rtt
+	g.nRecent++
+	if g.nRecent == 2*guardRecentRTTs {
+		g.nRecent = guardRecentRTTs
+	}
+}
+
+// recentMin returns the smallest of the last guardRecentRTTs RTT samples,
+// or 0 before there are that many.
+func (g *lossGuard) recentMin() time.Duration {
+	if g.nRecent < guardRecentRTTs {
+		return 0
+	}
+	m := g.recent[0]
+	for _, r := range g.recent[1:] {
+		m = min(m, r)
+	}
+	return m
 }
 
 // checkLossGuard judges the round that just ended: heavy loss with a
@@ -62,7 +92,7 @@ func (g *lossGuard) onRTT(rtt time.Duration) {
 func (b *BBR) checkLossGuard() {
 	g := &b.guard
 	total := g.delivered + g.lost
-	defer func() { g.delivered, g.lost, g.prevMin, g.roundMin = 0, 0, g.roundMin, 0 }()
+	defer func() { g.delivered, g.lost, g.losses, g.prevMin, g.roundMin = 0, 0, 0, g.roundMin, 0 }()
 	if total == 0 {
 		return
 	}
@@ -87,16 +117,42 @@ func (b *BBR) checkLossGuard() {
 }
 
 // standingQueue reports whether the smallest RTT of the last two rounds
-// lies above the min RTT by more than max(25% of it, 2 × RTT deviation).
+// lies above the min RTT by more than the queue margin.
 func (b *BBR) standingQueue() bool {
 	g := &b.guard
 	recent := g.roundMin
 	if g.prevMin > 0 && (recent == 0 || g.prevMin < recent) {
 		recent = g.prevMin
 	}
-	if b.minRTT == 0 || recent == 0 {
+	return b.queued(recent)
+}
+
+// queued reports whether rtt lies above the min RTT by more than max(25%
+// of it, 2 × RTT deviation); false if either is unknown.
+func (b *BBR) queued(rtt time.Duration) bool {
+	if b.minRTT == 0 || rtt == 0 {
 		return false
 	}
 	margin := max(time.Duration((guardQueueFactor-1)*float64(b.minRTT)), 2*b.rttVar)
-	return recent > b.minRTT+margin
+	return rtt > b.minRTT+margin
+}
+
+// checkStartupLoss ends STARTUP at a loss once the round so far lost more
+// than guardHighLoss of its packets, in at least guardStartupLosses
+// losses, while even the smallest of the last guardRecentRTTs RTT samples
+// shows a queue (BBRv2's "startup high loss" exit, with the queue test
+// added so that random loss does not end it). Waiting for the round's end
+// (checkLossGuard) or for the bandwidth to stop growing lets STARTUP's
+// gain of 2.89 overflow a shallow queue for several more rounds.
+func (b *BBR) checkStartupLoss(now time.Time) {
+	g := &b.guard
+	if b.mode != bbrStartup || b.filledPipe || g.losses < guardStartupLosses {
+		return
+	}
+	if float64(g.lost) <= guardHighLoss*float64(g.delivered+g.lost) || !b.queued(g.recentMin()) {
+		return
+	}
+	b.filledPipe = true
+	b.checkDrain(now)
+	b.setPacingRate()
 }
