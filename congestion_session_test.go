@@ -305,9 +305,10 @@ func TestCongestionSessionSingleFlow(t *testing.T) {
 }
 
 // TestCongestionSessionFairness: two sessions started 5 s apart share the
-// bottleneck. Jain's index over the last half of the run is ≥ 0.9 for
-// BBR+BBR; NewReno and CUBIC pairs are reported (and asserted at a looser
-// measured level); BBR beside NewReno must leave NewReno more than 10%.
+// bottleneck. Jain's index over the last half of the run (60 s for
+// BBR+BBR, also in the reduced run) is ≥ 0.9 for BBR+BBR; NewReno and
+// CUBIC pairs are reported (and asserted at a looser measured level); BBR
+// beside NewReno must leave NewReno more than 10%.
 func TestCongestionSessionFairness(t *testing.T) {
 	dur := 60 * time.Second
 	pairs := [][2]string{{"bbr", "bbr"}, {"reno", "reno"}, {"cubic", "cubic"}, {"bbr", "reno"}, {"reno", "bbr"}}
@@ -325,6 +326,18 @@ func TestCongestionSessionFairness(t *testing.T) {
 	var rows []row
 	for _, p := range pairs {
 		name := p[0] + "+" + p[1]
+		dur := dur
+		if name == "bbr+bbr" {
+			// Always the full minute: two BBR v1 flows take longer than
+			// 20 s to converge, so Jain over 10–20 s is a draw over the
+			// newcomer's start and the PROBE_BW phase seeds (a global
+			// counter: it depends on how many BBRs earlier tests made).
+			// Second flow at 5.0, 5.1, ..., 6.9 s: over 10–20 s 6 of 20
+			// runs fell below 0.9 before the STARTUP loss exit (mean
+			// 0.939) and 5 of 20 after (0.945); over 30–60 s none
+			// (mean 0.992, min 0.960 before; 0.986, min 0.949 after).
+			dur = 60 * time.Second
+		}
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := newCCBench(t, 52, ccProfile(0), ccProfile(0))
@@ -353,7 +366,7 @@ func TestCongestionSessionFairness(t *testing.T) {
 		})
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "two flows (second starts at 5 s), %v run, figures over the last half:\n", dur)
+	fmt.Fprintf(&sb, "two flows (second starts at 5 s), %v run (bbr+bbr 60 s), figures over the last half:\n", dur)
 	fmt.Fprintf(&sb, "| pair (first+second) | first Mbit/s | second Mbit/s | split | Jain | link util | queue loss | queue delay |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if len(r.g) < 2 {
