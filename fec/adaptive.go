@@ -48,3 +48,55 @@ func ParityFor(k int, p, target float64, minM, maxM int) int {
 	}
 	return maxM
 }
+
+// burstGroupLossProb returns the chance that more than m of n = k+m
+// packets sent back to back are lost on a path with Gilbert's two-state
+// loss (every packet lost in the Bad state, none in the Good one) whose
+// loss rate is p and whose conditional loss P(lost | previous lost) is q.
+// With q = p it is the independent case of groupLossProb.
+func burstGroupLossProb(k, m int, p, q float64) float64 {
+	n := k + m
+	if p <= 0 {
+		return 0
+	}
+	if p >= 1 || q >= 1 {
+		return 1
+	}
+	g := p * (1 - q) / (1 - p) // P(Good -> Bad)
+	// good[i], bad[i]: probability of i losses so far, the last packet
+	// in that state.
+	good := make([]float64, n+1)
+	bad := make([]float64, n+1)
+	good[0], bad[1] = 1-p, p
+	for j := 1; j < n; j++ {
+		ng := make([]float64, n+1)
+		nb := make([]float64, n+1)
+		for i := 0; i <= j; i++ {
+			ng[i] += good[i]*(1-g) + bad[i]*(1-q)
+			if i+1 <= n {
+				nb[i+1] += good[i]*g + bad[i]*q
+			}
+		}
+		good, bad = ng, nb
+	}
+	var sum float64
+	for i := m + 1; i <= n; i++ {
+		sum += good[i] + bad[i]
+	}
+	return sum
+}
+
+// BurstParityFor is ParityFor on a path with bursty loss: the smallest m
+// in [minM, maxM] with burstGroupLossProb(k, m, p, q) below target (maxM
+// when none is).
+func BurstParityFor(k int, p, q, target float64, minM, maxM int) int {
+	if !(p > 0) {
+		return minM
+	}
+	for m := minM; m < maxM; m++ {
+		if burstGroupLossProb(k, m, p, q) < target {
+			return m
+		}
+	}
+	return maxM
+}

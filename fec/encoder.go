@@ -118,6 +118,38 @@ func (e *Encoder) SetLossRate(p float64) {
 	}
 }
 
+// SparseTargetGroupLoss is the target SetBurstLoss applies to groups the
+// delay bound closed early with at most K/2 packets: sparse, latency-bound traffic such as
+// 200-byte messages at 50 Hz, where every group FEC cannot rebuild delays
+// a message by an ARQ round trip, so the target must sit below the 1% a
+// p99 latency allows (the configured TargetGroupLoss if that is lower).
+const SparseTargetGroupLoss = 5e-3
+
+// SetBurstLoss refines SetLossRate (call it after) for a path whose
+// losses come in bursts: p is the loss rate and q the conditional loss
+// P(lost | previous packet lost) (q ≈ p when losses are independent). A
+// group the delay bound closed
+// with at most K/2 packets (sparse traffic: messages) gets the smallest m
+// in [MinM, MaxM] with P(more than m of its k'+m back-to-back packets
+// lost) under Gilbert's two-state model below min(TargetGroupLoss,
+// SparseTargetGroupLoss): under per-packet bursts a lone message's repair
+// is lost with probability q once the message was, so a bursty path needs
+// more repairs than the independent rule gives. Larger groups (bulk
+// traffic) keep SetLossRate's independent rule: their parity is the bulk
+// overhead, and interleaving, not parity, is the answer to bursts there.
+// m never drops below SetLossRate's. It takes effect for groups that
+// close after the call. Invalid p or q (NaN, outside [0,1]) are ignored.
+func (e *Encoder) SetBurstLoss(p, q float64) {
+	if !(p >= 0 && p <= 1 && q >= 0 && q <= 1) {
+		return
+	}
+	target := min(e.cfg.TargetGroupLoss, SparseTargetGroupLoss)
+	for k := 1; k <= e.cfg.K/2; k++ {
+		m := BurstParityFor(k, p, max(q, p), target, e.cfg.MinM, e.cfg.MaxM)
+		e.mFor[k] = uint8(max(int(e.mFor[k]), m))
+	}
+}
+
 // Parity returns the m a group of k packets would get now (k is clamped to
 // [1, K]).
 func (e *Encoder) Parity(k int) int {

@@ -1,6 +1,7 @@
 package fec
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -244,6 +245,41 @@ func TestAdaptiveParity(t *testing.T) {
 	require.Equal(t, 6, e.PendingRepairs())
 	h, _, _ := e.NextRepair()
 	require.Equal(t, uint8(6), h.M)
+}
+
+// TestBurstParity: Gilbert's model reduces to the independent one when
+// q = p, gives p·q^m for a lone packet and its m repairs, and SetBurstLoss
+// raises m only for sparse groups on a bursty path.
+func TestBurstParity(t *testing.T) {
+	for _, tc := range []struct {
+		k, m int
+		p    float64
+	}{{1, 1, 0.05}, {10, 3, 0.05}, {5, 2, 0.2}, {3, 0, 0.1}} {
+		require.InDelta(t, groupLossProb(tc.k, tc.m, tc.p), burstGroupLossProb(tc.k, tc.m, tc.p, tc.p), 1e-12, "%+v", tc)
+	}
+	for m := 1; m <= 4; m++ {
+		require.InDelta(t, 0.05*math.Pow(2.0/3, float64(m)), burstGroupLossProb(1, m, 0.05, 2.0/3), 1e-12)
+	}
+	require.Zero(t, burstGroupLossProb(4, 1, 0, 0.5))
+	require.Equal(t, 1.0, burstGroupLossProb(4, 1, 1, 0.5))
+	// A lone message at 5% loss in bursts of mean 3 (q = 2/3): four
+	// repairs bring its loss to 1%, the cap; independent loss needs one.
+	require.Equal(t, 4, BurstParityFor(1, 0.05, 2.0/3, SparseTargetGroupLoss, 1, 4))
+	require.Equal(t, 1, BurstParityFor(1, 0.05, 0.05, SparseTargetGroupLoss, 1, 4))
+
+	e, err := NewEncoder(EncoderConfig{K: 10, M: 1, MinM: 1, MaxM: 4, TargetGroupLoss: 3e-2})
+	require.NoError(t, err)
+	e.SetLossRate(0.05)
+	full, lone := e.Parity(10), e.Parity(1)
+	e.SetBurstLoss(0.05, 0.05)
+	require.Equal(t, lone, e.Parity(1), "independent loss: the same m for a lone message")
+	e.SetLossRate(0.05)
+	e.SetBurstLoss(0.05, 2.0/3)
+	require.Equal(t, 4, e.Parity(1), "bursty loss: more repairs for a lone message")
+	require.Equal(t, full, e.Parity(10), "full groups keep the independent rule")
+	require.Equal(t, full, e.Parity(6), "so do groups of more than K/2")
+	e.SetBurstLoss(math.NaN(), 0.5)
+	require.Equal(t, 4, e.Parity(1), "NaN ignored")
 }
 
 func TestEncoderSteadyStateAllocs(t *testing.T) {

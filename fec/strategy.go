@@ -104,8 +104,9 @@ type StrategyStats struct {
 	// TagErrors counts sent data packets whose symbol could not be filed
 	// under the tag they carry (never expected).
 	TagErrors uint64
-	// LossEstimate is the repair-packet loss rate the adaptive mode uses.
-	LossEstimate float64
+	// LossEstimate is the repair-packet loss rate the adaptive mode uses;
+	// BurstEstimate its conditional loss P(lost | previous packet lost).
+	LossEstimate, BurstEstimate float64
 }
 
 // Strategy is the FEC loss-recovery strategy (rudp.Strategy "fec"). It
@@ -145,7 +146,18 @@ type Strategy struct {
 	repairs  []repairRec // repair packets awaiting an outcome (adaptive)
 	loss     float64
 	samples  int
-	stats    StrategyStats
+	// lossSlow averages over 2048 repair outcomes: sparse groups use the
+	// larger of it and loss, so quiet spells between bursts (when four
+	// repairs per message make 64 outcomes a third of a second) do not
+	// drop their protection just before the next burst.
+	lossSlow float64
+	// Burstiness (adaptive): pairs holds the packet numbers sent just
+	// before lost repair packets whose fate is still open; lostPairs and
+	// nPairs are decayed counts of such predecessors lost and in all.
+	pairs             []uint64
+	lostPairs, nPairs float64
+	lastRepairPN      uint64
+	stats             StrategyStats
 }
 
 var _ rudp.Strategy = (*Strategy)(nil)
@@ -237,7 +249,7 @@ func (*Strategy) Overhead() int { return StrategyOverhead }
 // Stats returns the strategy's counters.
 func (s *Strategy) Stats() StrategyStats {
 	st := s.stats
-	st.Encoder, st.Decoder, st.LossEstimate = s.enc.Stats(), s.dec.Stats(), s.loss
+	st.Encoder, st.Decoder, st.LossEstimate, st.BurstEstimate = s.enc.Stats(), s.dec.Stats(), s.loss, s.burstEstimate()
 	return st
 }
 
@@ -291,8 +303,9 @@ func (s *Strategy) sendRepairs(now time.Time) {
 			continue
 		}
 		if s.cfg.Adaptive && len(s.repairs) < 1024 {
-			s.repairs = append(s.repairs, repairRec{pn: pn})
+			s.repairs = append(s.repairs, repairRec{pn: pn, pairable: s.pairable(pn, b)})
 		}
+		s.lastRepairPN = pn
 	}
 }
 
@@ -312,6 +325,67 @@ func (s *Strategy) OnAckReceived(now time.Time, ack *rudp.AckFrame, largestNewly
 type repairRec struct {
 	pn    uint64
 	state uint8 // 0 in flight, 1 acknowledged, 2 lost
+	// pairable: if this repair is lost, the fate of packet pn-1 is an
+	// unbiased sample of P(lost | next packet lost) (see pairable).
+	pairable bool
+}
+
+// pairable reports whether the packet sent just before repair packet pn
+// (payload b) shows its true fate when the repair is lost: the previous
+// repair of the same group, or the data packet of a group of one data and
+// one repair packet (a rebuilt data packet is acknowledged like a received
+// one, so only a data packet that no repair can rebuild counts). By the
+// chain's reversibility P(previous lost | this lost) = P(lost | previous
+// lost), the burstiness the encoder needs.
+func (s *Strategy) pairable(pn uint64, b []byte) bool {
+	var h RepairHeader
+	if pn == 0 || len(b) < RepairHeaderSize {
+		return false
+	}
+	if _, err := h.Unmarshal(b[:RepairHeaderSize]); err != nil {
+		return false
+	}
+	if h.Index > h.K { // shard indexes count the data shards first
+		return s.lastRepairPN == pn-1
+	}
+	prev := s.env.History().Get(pn - 1)
+	return h.K == 1 && h.M == 1 && prev != nil && prev.HasSeq
+}
+
+// noteBurst files the predecessors of newly lost pairable repairs and
+// counts those whose fate is known (acknowledged: 0, declared lost: 1).
+func (s *Strategy) noteBurst(r repairRec) {
+	if r.state == 2 && r.pairable && len(s.pairs) < 64 {
+		s.pairs = append(s.pairs, r.pn-1)
+	}
+	h := s.env.History()
+	keep := s.pairs[:0]
+	for _, pn := range s.pairs {
+		p := h.Get(pn)
+		switch {
+		case p == nil || p.Acked:
+			// Pruned: delivered (a lost packet stays in the history for
+			// two RTOs, longer than its repair's fate takes to learn).
+			s.addPair(0)
+		case p.Lost:
+			s.addPair(1)
+		default:
+			keep = append(keep, pn)
+		}
+	}
+	s.pairs = keep
+}
+
+// addPair adds one sample with a decay of 1/32.
+func (s *Strategy) addPair(x float64) {
+	s.lostPairs = s.lostPairs*(1-1.0/32) + x
+	s.nPairs = s.nPairs*(1-1.0/32) + 1
+}
+
+// burstEstimate is P(lost | previous lost), shrunk towards the loss rate
+// (the independent case) with a prior weight of one sample.
+func (s *Strategy) burstEstimate() float64 {
+	return (s.lostPairs + s.loss) / (s.nPairs + 1)
 }
 
 // fallbackEnv is the Env the fallback sees: DeclareLost is observed so the
@@ -365,6 +439,7 @@ func (s *Strategy) updateLoss() {
 		if r.state == 3 {
 			continue
 		}
+		s.noteBurst(r)
 		x := 0.0
 		if r.state == 2 {
 			x = 1
@@ -372,13 +447,25 @@ func (s *Strategy) updateLoss() {
 		s.samples++
 		w := 1 / float64(min(s.samples, 64))
 		s.loss += w * (x - s.loss)
+		s.lossSlow += (x - s.lossSlow) / float64(min(s.samples, 2048))
 	}
 	if n == 0 {
 		return
 	}
 	s.repairs = append(s.repairs[:0], s.repairs[n:]...)
+	if len(s.pairs) > 0 {
+		s.noteBurst(repairRec{}) // predecessors decided since
+	}
 	if s.samples >= 16 {
 		s.enc.SetLossRate(s.loss)
+		// Sparse groups get burst-aware parity once the measured
+		// conditional loss clearly exceeds the loss rate (three samples
+		// at least, q more than twice p): on independent loss nothing
+		// changes.
+		p := max(s.loss, s.lossSlow)
+		if q := s.burstEstimate(); s.nPairs >= 3 && q > 2*p {
+			s.enc.SetBurstLoss(p, q)
+		}
 	}
 }
 
