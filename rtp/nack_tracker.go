@@ -20,13 +20,17 @@ type missingPacket struct {
 // 4585 generic NACK) in rounds. A gap's first round starts reorderWait
 // after it is seen: one NACK, then `repeats` copies `repeat` apart, since
 // feedback can be lost too (the sender answers only the first that
-// arrives: it ignores a NACK for a packet it resent within half a round
-// trip). If the repair has not come srtt + 4·rttvar after a round began,
-// the next round starts; after maxRounds rounds, or once the gap is older
+// arrives: it ignores a NACK for a packet it resent within a round trip).
+// If the repair has not come srtt + max(4·rttvar, srtt/8, 2 ms) after a
+// round began, the next round starts (the floor keeps a steady path, whose
+// rttvar decays to nothing, from retrying while the repair still waits in
+// the sender's pacing or the transport's queue); after maxRounds rounds, or once the gap is older
 // than the caller's limit, it is given up. The RTT estimate (RFC 6298
 // smoothing) is sampled from repairs in the first round, which are
-// unambiguous. Before the first sample rttvar is InitialRTT/8, not RFC
-// 6298's R/2: a spurious NACK costs one extra RTX, a late one the frame.
+// unambiguous. rttvar starts at InitialRTT/8 and the first sample R sets
+// it to R/8, not RFC 6298's R/2 (which made the next rounds 3·R apart): a
+// spurious NACK costs little (the sender ignores a NACK that left before
+// its repair could arrive), a late one the frame.
 // Not safe for concurrent use.
 type nackTracker struct {
 	unwrap      rtcp.SeqUnwrapper
@@ -126,7 +130,7 @@ func (n *nackTracker) forget(seq uint16) {
 // sample folds an RTT measurement in (RFC 6298 §2).
 func (n *nackTracker) sample(r time.Duration) {
 	if !n.haveRTT {
-		n.srtt, n.rttvar, n.haveRTT = r, r/2, true
+		n.srtt, n.rttvar, n.haveRTT = r, r/8, true
 		return
 	}
 	d := n.srtt - r
@@ -139,7 +143,7 @@ func (n *nackTracker) sample(r time.Duration) {
 
 // retryInterval is the time from a round's start to the next round.
 func (n *nackTracker) retryInterval() time.Duration {
-	return max(n.srtt+4*n.rttvar, 5*time.Millisecond)
+	return n.srtt + max(4*n.rttvar, n.srtt/8, 2*time.Millisecond)
 }
 
 // due appends the sequence numbers to NACK at now to dst. Gaps older than

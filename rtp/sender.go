@@ -37,7 +37,9 @@ type SenderConfig struct {
 	RetransmitIgnoresDeadline bool
 	// DuplicateRTXMinPriority: NACKed packets of frames at or above this
 	// priority are retransmitted twice, so one lost retransmission does
-	// not cost the frame (default PriorityP; 255 limits it to I frames).
+	// not cost the frame, and three times when their deadline leaves no
+	// time for another NACK round (see OnNACK) (default PriorityP; 255
+	// limits it to I frames).
 	DuplicateRTXMinPriority uint8
 	// TailProbeMinPriority: after the last packet of a frame at or above
 	// this priority, one RTX copy of it follows at once, so a lost tail is
@@ -131,6 +133,8 @@ type SenderStats struct {
 	FECPackets            uint64 // parity packets sent
 	RetransmitRefused     uint64 // NACKed packets not resent: too late or no longer held
 	RetransmitLowPriority uint64 // NACKed packets not resent: priority too low
+	NACKsEarly            uint64 // NACKed packets not resent: asked again within a round trip of the last retransmission
+	SpareRTX              uint64 // extra copies queued (DuplicateRTXMinPriority)
 	NACKed                uint64
 	KeyFrameRequests      uint64
 	ReceiverLoss          float64 // last reported fraction lost
@@ -156,10 +160,10 @@ type Sender struct {
 	queuedBytes int
 	wireFrame   uint16
 
-	rtxQueue  []uint16 // seqs to retransmit, FIFO
-	rtxLater  []uint16 // second copies and tail probes, sent after rtxQueue
-	rtxBytes  int      // both queues
-	rtxFirstB int      // rtxQueue only
+	rtxQueue  []rtxItem // retransmissions due now, FIFO
+	rtxLater  []uint16  // spare copies and tail probes, after the frame in progress
+	rtxBytes  int       // both queues
+	rtxFirstB int       // rtxQueue only
 	rtxSeq    uint16
 
 	tokens     float64 // bytes
@@ -279,27 +283,31 @@ func (s *Sender) NextSendTime(now time.Time) time.Time {
 
 // Poll returns the next packet to send at now, appended to dst, or false if
 // the budget or an empty queue says wait (see NextSendTime).
-// Retransmissions go first, then frames in order.
+// Retransmissions go first, then frames in order; spare RTX copies and tail
+// probes go after the frame in progress (they only insure against a lost
+// copy, while every packet of that frame still needs time for its own
+// repair), before the next frame.
 func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 	s.refill(now)
 	if s.tokens < 0 {
 		return dst, false
 	}
 	owd := s.srtt / 2
-	for len(s.rtxQueue) > 0 || len(s.rtxLater) > 0 {
-		var seq uint16
-		first := len(s.rtxQueue) > 0
-		if first {
-			seq, s.rtxQueue = s.rtxQueue[0], s.rtxQueue[1:]
+	for len(s.rtxQueue) > 0 || (len(s.rtxLater) > 0 && (len(s.queue) == 0 || !s.queue[0].started)) {
+		var it rtxItem
+		urgent := len(s.rtxQueue) > 0
+		if urgent {
+			it, s.rtxQueue = s.rtxQueue[0], s.rtxQueue[1:]
 		} else {
-			seq, s.rtxLater = s.rtxLater[0], s.rtxLater[1:]
+			it, s.rtxLater = rtxItem{seq: s.rtxLater[0], spare: true}, s.rtxLater[1:]
 		}
+		seq := it.seq
 		e := s.hist.get(seq)
 		if e == nil {
 			continue
 		}
 		s.rtxBytes -= len(e.pkt) + rtxOverhead
-		if first {
+		if urgent {
 			s.rtxFirstB -= len(e.pkt) + rtxOverhead
 		}
 		if !s.cfg.RetransmitIgnoresDeadline && !e.deadline.IsZero() && now.Add(owd).After(e.deadline) {
@@ -311,7 +319,9 @@ func (s *Sender) Poll(now time.Time, dst []byte) ([]byte, bool) {
 			continue
 		}
 		s.rtxSeq++
-		e.lastRTX = now
+		if !it.spare || e.lastRTX.IsZero() {
+			e.lastRTX = now // a NACK answer or a tail probe, not a spare copy
+		}
 		e.resent++
 		s.stats.Retransmitted++
 		s.tokens -= float64(len(out) - len(dst))
@@ -386,7 +396,16 @@ func (s *Sender) startFrame(f *queuedFrame) {
 
 // OnNACK queues retransmissions of the media packets seqs asked for at now,
 // for those whose frame priority warrants it, that can still arrive before
-// their deadline and were not resent within the last half round trip.
+// their deadline and were not resent within the last round trip: such a
+// NACK left the receiver before the retransmission could reach it (a quick
+// repeat, or a retry sent while the repair was still queued), and
+// answering it would only add load where the path is already slow.
+//
+// Packets at or above DuplicateRTXMinPriority get a spare copy, sent after
+// the frame in progress. When the repair's arrival plus a round trip and a
+// half (the receiver's retry timer, its NACK and our answer) passes the
+// deadline, no later round can make up for a lost repair: then two spares
+// follow the first copy at once.
 func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 	owd := s.srtt / 2
 	rate := float64(s.cfg.Budget.Rate(now)) / 8
@@ -400,28 +419,50 @@ func (s *Sender) OnNACK(now time.Time, seqs []uint16) {
 		case e.priority < s.cfg.RetransmitMinPriority:
 			s.stats.RetransmitLowPriority++
 			continue
-		case !e.lastRTX.IsZero() && now.Sub(e.lastRTX) < s.srtt/2:
-			continue // already answered a NACK for it this round trip
+		case !e.lastRTX.IsZero() && now.Sub(e.lastRTX) < s.srtt:
+			s.stats.NACKsEarly++
+			continue // sent before our last retransmission could arrive
 		}
-		if !s.cfg.RetransmitIgnoresDeadline && !e.deadline.IsZero() {
+		lastChance := false // without a deadline rounds go on
+		if !e.deadline.IsZero() {
 			wait := time.Duration(0)
 			if rate > 0 {
 				wait = time.Duration(float64(s.rtxFirstB+len(e.pkt)) / rate * float64(time.Second))
 			}
-			if now.Add(wait + owd).After(e.deadline) {
+			arrive := now.Add(wait + owd)
+			if !s.cfg.RetransmitIgnoresDeadline && arrive.After(e.deadline) {
 				s.stats.RetransmitRefused++
 				continue
 			}
+			lastChance = arrive.Add(s.srtt + s.srtt/2).After(e.deadline)
 		}
 		e.lastRTX = now // reserve; Poll stamps the real send time
-		s.rtxQueue = append(s.rtxQueue, seq)
-		s.rtxBytes += len(e.pkt) + rtxOverhead
-		s.rtxFirstB += len(e.pkt) + rtxOverhead
-		if !s.cfg.NoDuplicateRTX && e.priority >= s.cfg.DuplicateRTXMinPriority {
+		s.queueRTX(rtxItem{seq: seq}, len(e.pkt))
+		switch {
+		case s.cfg.NoDuplicateRTX || e.priority < s.cfg.DuplicateRTXMinPriority:
+		case lastChance:
+			s.queueRTX(rtxItem{seq: seq, spare: true}, len(e.pkt))
+			s.queueRTX(rtxItem{seq: seq, spare: true}, len(e.pkt))
+			s.stats.SpareRTX += 2
+		default:
 			s.rtxLater = append(s.rtxLater, seq)
 			s.rtxBytes += len(e.pkt) + rtxOverhead
+			s.stats.SpareRTX++
 		}
 	}
+}
+
+// rtxItem is a queued retransmission; a spare is an extra copy (it does not
+// restart the early-NACK window).
+type rtxItem struct {
+	seq   uint16
+	spare bool
+}
+
+func (s *Sender) queueRTX(it rtxItem, pktLen int) {
+	s.rtxQueue = append(s.rtxQueue, it)
+	s.rtxBytes += pktLen + rtxOverhead
+	s.rtxFirstB += pktLen + rtxOverhead
 }
 
 // OnReceptionReport takes an RTCP report block about our media SSRC that

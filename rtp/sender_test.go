@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,10 +54,66 @@ func TestSenderRetransmitPolicy(t *testing.T) {
 	require.True(t, ok, "I resent")
 	s.OnNACK(now.Add(5*time.Millisecond), seqs[:1])
 	_, ok = s.Poll(now.Add(5*time.Millisecond), nil)
-	require.False(t, ok, "duplicate NACK within half an RTT ignored")
+	require.False(t, ok, "a NACK within a round trip of the retransmission is ignored")
 	late := t0.Add(140 * time.Millisecond)
 	s.OnNACK(late, seqs[:1])
 	require.EqualValues(t, 1, s.Stats().RetransmitRefused, "cannot arrive before the deadline")
+}
+
+// TestSenderRTXCopies: a NACKed packet gets one copy at once and a spare
+// after the frame in progress while another NACK round could still make
+// its deadline, three copies at once when not; a NACK that left the
+// receiver before the last retransmission could arrive is ignored.
+func TestSenderRTXCopies(t *testing.T) {
+	const rtxPT = 97
+	kinds := func(s *Sender, now time.Time) (out []string) {
+		for {
+			pkt, ok := s.Poll(now, nil)
+			if !ok {
+				return out
+			}
+			if pkt[1]&0x7f == rtxPT {
+				out = append(out, "rtx")
+			} else {
+				out = append(out, fmt.Sprintf("media %d", seqOf(pkt)))
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		nackAt time.Duration // after t0; the I frame's deadline is t0+150 ms
+		then   bool          // a 3-packet P frame is in progress when the NACK comes
+		want   []string
+	}{
+		{"time for another round", 30 * time.Millisecond, false, []string{"rtx", "rtx"}},
+		{"last chance", 80 * time.Millisecond, false, []string{"rtx", "rtx", "rtx"}},
+		{"spare after the frame in progress", 30 * time.Millisecond, true, []string{"rtx", "media 2", "media 3", "rtx"}},
+		{"last chance before the frame in progress", 80 * time.Millisecond, true, []string{"rtx", "rtx", "rtx", "media 2", "media 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSender(SenderConfig{Budget: FixedRate(100 * congestion.MbitPerSecond), InitialRTT: 40 * time.Millisecond, NoTailProbe: true, MTU: 1200})
+			require.NoError(t, err)
+			_, _ = s.Enqueue(t0, Frame{Kind: KindI, Payload: make([]byte, 100), Deadline: t0.Add(150 * time.Millisecond)})
+			require.Equal(t, []string{"media 0"}, kinds(s, t0))
+			now := t0.Add(tc.nackAt)
+			if tc.then {
+				_, _ = s.Enqueue(now, Frame{Kind: KindP, Payload: make([]byte, 3000), Deadline: now.Add(150 * time.Millisecond)})
+				pkt, ok := s.Poll(now, nil)
+				require.True(t, ok)
+				require.EqualValues(t, 1, seqOf(pkt))
+			}
+			s.OnNACK(now, []uint16{0})
+			require.Equal(t, tc.want, kinds(s, now))
+			// The receiver's quick repeats and a retry sent before the
+			// repair could arrive are ignored; a NACK a round trip later
+			// is answered.
+			s.OnNACK(now.Add(39*time.Millisecond), []uint16{0})
+			require.Empty(t, kinds(s, now.Add(39*time.Millisecond)))
+			require.EqualValues(t, 1, s.Stats().NACKsEarly)
+			s.OnNACK(now.Add(41*time.Millisecond), []uint16{0})
+			require.NotEmpty(t, kinds(s, now.Add(41*time.Millisecond)))
+		})
+	}
 }
 
 // BenchmarkSenderFrame queues a 10-packet frame and polls its packets out:
