@@ -83,6 +83,14 @@ type Config struct {
 	// CongestionTracer, if set, receives the controller's window events on
 	// the session's goroutine; it must not block.
 	CongestionTracer congestion.Tracer
+	// CongestionSeed seeds the controller's randomness (BBR's PROBE_BW
+	// phase; congestion.Config.Seed), making a session's congestion
+	// behaviour reproducible, e.g. in tests over an emulated network. Zero
+	// (the default) derives a seed from the session's connection ID, which
+	// is random, so concurrent sessions do not probe in lockstep. A
+	// non-zero value is used as is by every session created with this
+	// Config (all sessions a Listener accepts share it).
+	CongestionSeed uint64
 	// MTU is the largest datagram sent, in bytes (default 1200).
 	MTU int
 	// SendBufferSize bounds bytes queued by Write/SendMessage and not yet
@@ -184,13 +192,27 @@ func (c *Config) withDefaults() (Config, error) {
 	if frags := (n.MaxMessageSize + n.maxPayload(0) - 1) / n.maxPayload(0); frags > 0xFFFF {
 		return bad("MaxMessageSize", n.MaxMessageSize, fmt.Sprintf("needs %d fragments at MTU %d (max 65535)", frags, n.MTU))
 	}
-	if _, err := congestion.New(n.Congestion, congestion.Config{MaxDatagramSize: n.MTU}); err != nil {
+	// Validation only; a non-zero Seed spares drawing one.
+	if _, err := congestion.New(n.Congestion, congestion.Config{MaxDatagramSize: n.MTU, Seed: 1}); err != nil {
 		return Config{}, fmt.Errorf("%w: Congestion: %w", ErrInvalidConfig, err)
 	}
 	if n.Recovery == RecoveryFEC && fecFactory == nil {
 		return Config{}, fmt.Errorf("%w: RecoveryFEC (import the fec package to register it)", ErrNotImplemented)
 	}
 	return n, nil
+}
+
+// congestionSeed is the congestion.Config.Seed of the session with
+// connection ID connID: CongestionSeed, or when zero the connection ID
+// mixed (splitmix64), never zero.
+func (c *Config) congestionSeed(connID uint64) uint64 {
+	if c.CongestionSeed != 0 {
+		return c.CongestionSeed
+	}
+	z := connID + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return max(z^z>>31, 1)
 }
 
 // maxPayload is the data bytes one packet carries.

@@ -133,6 +133,7 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 		InitialWindowPackets: initialWindowPackets(cfg.Congestion, c.capacity),
 		RTT:                  &c.rtt,
 		Tracer:               cfg.CongestionTracer,
+		Seed:                 cfg.congestionSeed(c.id),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)

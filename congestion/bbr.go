@@ -1,7 +1,7 @@
 package congestion
 
 import (
-	"sync/atomic"
+	"math/rand/v2"
 	"time"
 )
 
@@ -35,10 +35,6 @@ const (
 )
 
 var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
-
-// bbrSeed makes each BBR's PROBE_BW phase choice differ, deterministically
-// by construction order.
-var bbrSeed atomic.Uint64
 
 // BBR is the BBR v1 model: the bottleneck bandwidth is the windowed maximum
 // of per-ack delivery-rate samples over 10 round trips, the propagation
@@ -150,6 +146,9 @@ func (b *BBR) OnAppLimited(bytesInFlight int) { b.sampler.markAppLimited(bytesIn
 // NewBBR returns a BBR controller in STARTUP with cwnd equal to the initial
 // window. cfg should have passed Validate; out-of-range fields are replaced
 // by defaults. cfg.RTT seeds the initial pacing rate if it has a sample.
+// cfg.Seed seeds the PROBE_BW phase choice: the same non-zero Seed and the
+// same events give the same behaviour; zero draws a seed from math/rand/v2
+// (different for every controller, not reproducible).
 func NewBBR(cfg Config) *BBR {
 	c := cfg.withDefaults()
 	b := &BBR{
@@ -160,11 +159,7 @@ func NewBBR(cfg Config) *BBR {
 		noPacing:    c.DisablePacing,
 		btlBw:       maxFilter{window: bbrBtlBwRounds},
 	}
-	seed := c.Seed
-	if seed == 0 {
-		seed = bbrSeed.Add(1)
-	}
-	b.rng = 0x9e3779b97f4a7c15 * (seed | 1<<63)
+	b.rng = bbrRNGState(c.Seed)
 	b.cwnd = b.initialCwnd
 	b.enterStartup()
 	if c.RTT != nil && c.RTT.SmoothedRTT() > 0 {
@@ -173,6 +168,15 @@ func NewBBR(cfg Config) *BBR {
 	b.pacer.init(c.MaxDatagramSize, c.PacingBurstPackets)
 	b.trace.tracer = c.Tracer
 	return b
+}
+
+// bbrRNGState is the xorshift state for seed: never zero (an odd multiplier
+// times a value with the top bit set); seed 0 draws one from math/rand/v2.
+func bbrRNGState(seed uint64) uint64 {
+	for seed == 0 {
+		seed = rand.Uint64()
+	}
+	return 0x9e3779b97f4a7c15 * (seed | 1<<63)
 }
 
 // OnPacketSent implements Controller.

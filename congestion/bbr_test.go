@@ -1,6 +1,7 @@
 package congestion
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -107,7 +108,50 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-func newTestBBR(tr Tracer) *BBR { return NewBBR(Config{MaxDatagramSize: mss, Tracer: tr}) }
+// newTestBBR is a BBR with a fixed seed, so tests do not depend on order.
+func newTestBBR(tr Tracer) *BBR { return NewBBR(Config{MaxDatagramSize: mss, Tracer: tr, Seed: 1}) }
+
+// TestBBRSeedReproducible: a BBR's behaviour depends only on its Seed and
+// its events, not on how many controllers were built before it; the seed
+// picks the PROBE_BW phase, so different seeds differ; seed 0 draws one.
+func TestBBRSeedReproducible(t *testing.T) {
+	trace := func(seed uint64) []string {
+		var out []string
+		tr := Tracer(func(e Event) {
+			out = append(out, fmt.Sprintf("%d %s %d %d", e.Time.UnixNano(), e.State, e.CWND, e.PacingRate))
+		})
+		b := NewBBR(Config{MaxDatagramSize: mss, Tracer: tr, Seed: seed})
+		newLinkSim(b, 10e6, 40*time.Millisecond).run(3*time.Second, nil)
+		return out
+	}
+	a := trace(7)
+	for range 5 {
+		_, err := New("bbr", Config{}) // unrelated controllers in between
+		require.NoError(t, err)
+	}
+	require.Equal(t, a, trace(7), "same seed, same events")
+	for seed := uint64(1); seed <= 8; seed++ {
+		if xorshiftFirst(seed)%7 != xorshiftFirst(7)%7 {
+			require.NotEqual(t, a, trace(seed), "seeds 7 and %d start PROBE_BW in different phases", seed)
+			break
+		}
+	}
+	phases := map[int]bool{}
+	for seed := uint64(1); seed <= 32; seed++ {
+		phases[int(xorshiftFirst(seed)%7)] = true
+	}
+	require.Greater(t, len(phases), 3, "seeds 1..32 start PROBE_BW in different phases")
+	require.NotZero(t, bbrRNGState(0))
+}
+
+// xorshiftFirst is the first xorshift output for seed (as enterProbeBW).
+func xorshiftFirst(seed uint64) uint64 {
+	x := bbrRNGState(seed)
+	x ^= x << 13
+	x ^= x >> 7
+	x ^= x << 17
+	return x
+}
 
 func TestBBRBandwidthEstimateConstantRate(t *testing.T) {
 	b := newTestBBR(nil)

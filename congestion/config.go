@@ -56,9 +56,13 @@ type Config struct {
 	PacingBurstPackets int
 	// DisablePacing makes TimeUntilSend always return the zero time.
 	DisablePacing bool
-	// Seed seeds BBR's random choice of PROBE_BW phases, for reproducible
-	// runs. Zero means a per-process counter (deterministic only by
-	// construction order).
+	// Seed seeds the controller's randomness (BBR's choice of the
+	// PROBE_BW phase it starts cycling from; the other controllers have
+	// none). A controller's behaviour depends only on its Config and the
+	// events it is given, never on other controllers: the same non-zero
+	// Seed reproduces a run. Zero means a fresh seed from math/rand/v2 per
+	// controller (not reproducible); owners of many flows should pass
+	// distinct seeds so that flows do not probe in lockstep.
 	Seed uint64
 }
 
