@@ -32,8 +32,24 @@ type netemEnv struct {
 // newNetemEnv links client and server with the given profiles (client→server,
 // server→client) and establishes a session. Call inside a synctest bubble
 // for fake time.
+// seededConfig returns cfg (nil: the defaults) with CongestionSeed set to
+// seed unless it has one, so that a fake-time test's congestion controller
+// behaves the same on every run (the default derives it from the random
+// connection ID).
+func seededConfig(cfg *Config, seed int64) *Config {
+	c := Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.CongestionSeed == 0 {
+		c.CongestionSeed = uint64(seed)
+	}
+	return &c
+}
+
 func newNetemEnv(t testing.TB, seed int64, up, down netem.Profile, ccfg, scfg *Config) *netemEnv {
 	t.Helper()
+	ccfg, scfg = seededConfig(ccfg, seed*1000+1), seededConfig(scfg, seed*1000+2)
 	e := &netemEnv{net: netem.NewNetwork(seed)}
 	var err error
 	e.link, err = e.net.Link(clientHost, serverHost, up, down)

@@ -95,7 +95,7 @@ func newFECEnv(t *testing.T, loss float64, seed uint64, opts fec.StrategyConfig,
 	require.NoError(t, err)
 	e.cpc, err = e.net.ListenPacket(clientHost + ":0")
 	require.NoError(t, err)
-	cfg := &Config{Recovery: RecoveryFEC, FEC: opts}
+	cfg := &Config{Recovery: RecoveryFEC, FEC: opts, CongestionSeed: seed*1000 + 1}
 	e.l, err = Listen(e.spc, cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
