@@ -34,8 +34,12 @@ func (FixedRate) OnReceiverReport(time.Time, float64, time.Duration) {}
 // report, in between it holds. With DelayThreshold set it also backs off
 // on queueing delay: the RTT from each report (SR→RR, so it crosses the
 // forward bottleneck queue) above the smallest seen by more than the
-// threshold cuts the rate by 15% and blocks growth. Create with
-// NewLossBasedRate. Not safe for concurrent use.
+// threshold cuts the rate by 15%, and by more than a quarter of the
+// threshold holds it: only a report that saw (nearly) no queue lets the
+// rate grow, since a standing queue below the threshold already means the
+// rate is at or over the bottleneck, and growing would deepen it until an
+// I frame no longer crosses it in time.
+// Create with NewLossBasedRate. Not safe for concurrent use.
 type LossBasedRate struct {
 	// DelayThreshold enables the RTT-inflation rule (0: loss only).
 	DelayThreshold time.Duration
@@ -56,19 +60,20 @@ func (l *LossBasedRate) Rate(time.Time) congestion.Bandwidth { return congestion
 
 // OnReceiverReport applies the GCC loss rule and the delay rule.
 func (l *LossBasedRate) OnReceiverReport(now time.Time, loss float64, rtt time.Duration) {
-	queued := false
+	queued, queueing := false, false
 	if rtt > 0 {
 		if l.minRTT == 0 || rtt < l.minRTT {
 			l.minRTT = rtt
 		}
 		queued = l.DelayThreshold > 0 && rtt > l.minRTT+l.DelayThreshold
+		queueing = l.DelayThreshold > 0 && rtt > l.minRTT+l.DelayThreshold/4
 	}
 	switch {
 	case loss > 0.10:
 		l.rate *= 1 - 0.5*loss
 	case queued:
 		l.rate *= 0.85
-	case loss < 0.02 && !l.last.IsZero():
+	case loss < 0.02 && !queueing && !l.last.IsZero():
 		l.rate *= math.Pow(1.05, min(now.Sub(l.last).Seconds(), 2))
 	}
 	l.last = now

@@ -459,8 +459,16 @@ type rtxItem struct {
 	spare bool
 }
 
+// queueRTX appends it to rtxQueue, a first copy ahead of queued spares
+// (another packet's first copy is worth more than a third copy).
 func (s *Sender) queueRTX(it rtxItem, pktLen int) {
-	s.rtxQueue = append(s.rtxQueue, it)
+	i := len(s.rtxQueue)
+	for !it.spare && i > 0 && s.rtxQueue[i-1].spare {
+		i--
+	}
+	s.rtxQueue = append(s.rtxQueue, rtxItem{})
+	copy(s.rtxQueue[i+1:], s.rtxQueue[i:])
+	s.rtxQueue[i] = it
 	s.rtxBytes += pktLen + rtxOverhead
 	s.rtxFirstB += pktLen + rtxOverhead
 }

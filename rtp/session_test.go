@@ -130,6 +130,10 @@ func TestBudgets(t *testing.T) {
 	l.OnReceiverReport(t0.Add(4*time.Second), 0, 40*time.Millisecond)
 	l.OnReceiverReport(t0.Add(5*time.Second), 0, 70*time.Millisecond)
 	require.InDelta(t, 945_000*1.05*0.85, float64(l.Rate(t0)), 1, "backs off on RTT inflation")
+	l.OnReceiverReport(t0.Add(6*time.Second), 0, 50*time.Millisecond)
+	require.InDelta(t, 945_000*1.05*0.85, float64(l.Rate(t0)), 1, "holds on a queue under the threshold (10 ms > 20/4)")
+	l.OnReceiverReport(t0.Add(7*time.Second), 0, 44*time.Millisecond)
+	require.InDelta(t, 945_000*1.05*0.85*1.05, float64(l.Rate(t0)), 1, "grows again once reports see (nearly) no queue")
 
 	c := ControllerBudget{Controller: congestion.NewFixed(12_500), RTT: fixedRTT(100 * time.Millisecond)}
 	require.EqualValues(t, 1_000_000, c.Rate(t0), "window per RTT")

@@ -218,37 +218,41 @@ func TestStreamRandomLoss(t *testing.T) {
 // budget and seed sees its latency grow. Two budgets: a fixed pacing rate
 // just under the bottleneck (what a working congestion controller gives),
 // and the RTCP-driven LossBasedRate with its RTT-inflation rule, starting
-// at 300 kbit/s.
+// at 300 kbit/s, over six seeds (the seed moves the report schedule, so the
+// rate's walk; every I frame must arrive whatever the walk).
 func TestStreamBottleneck(t *testing.T) {
 	budgets := []struct {
-		name string
-		mk   func() Budget
+		name  string
+		mk    func() Budget
+		seeds []int64
 	}{
-		{"fixed_450k", func() Budget { return FixedRate(450 * congestion.KbitPerSecond) }},
+		{"fixed_450k", func() Budget { return FixedRate(450 * congestion.KbitPerSecond) }, []int64{testSeed(2)}},
 		{"rtcp_loss_and_delay", func() Budget {
 			b := NewLossBasedRate(300*congestion.KbitPerSecond, 100*congestion.KbitPerSecond, 3*congestion.MbitPerSecond)
 			b.DelayThreshold = 25 * time.Millisecond
 			return b
-		}},
+		}, []int64{testSeed(1), testSeed(2), testSeed(3), testSeed(4), testSeed(5), testSeed(6)}},
 	}
 	for _, bc := range budgets {
-		t.Run(bc.name, func(t *testing.T) { testBottleneck(t, bc.mk) })
+		for _, seed := range slices.Compact(bc.seeds) {
+			t.Run(fmt.Sprintf("%s/seed_%d", bc.name, seed), func(t *testing.T) { testBottleneck(t, bc.mk, seed) })
+		}
 	}
 }
 
-func testBottleneck(t *testing.T, budget func() Budget) {
+func testBottleneck(t *testing.T, budget func() Budget, seed int64) {
 	spec := streamSpec{fps: 30, gop: 30, unit: 1500, duration: 20 * time.Second, deadline: 600 * time.Millisecond}
 	ab := netem.Profile{Delay: 20 * time.Millisecond, Bandwidth: 500_000, QueueBytes: 20_000}
 	ba := netem.Profile{Delay: 20 * time.Millisecond}
 	var media, reliable *streamResult
 	synctest.Test(t, func(t *testing.T) {
-		media = runStream(t, testSeed(2), spec, ab, ba, SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond},
+		media = runStream(t, seed, spec, ab, ba, SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond},
 			// Playout origin = fastest transit: 20 ms delay + 19 ms to
 			// serialise one packet at 500 kbit/s.
 			ReceiverConfig{PlayoutDelay: spec.deadline - 50*time.Millisecond, InitialRTT: 40 * time.Millisecond})
 	})
 	synctest.Test(t, func(t *testing.T) {
-		reliable = runStream(t, testSeed(2), spec, ab, ba,
+		reliable = runStream(t, seed, spec, ab, ba,
 			SenderConfig{Budget: budget(), InitialRTT: 40 * time.Millisecond, DisableDrop: true, RetransmitIgnoresDeadline: true, RetransmitMinPriority: 1},
 			ReceiverConfig{EmitOnComplete: true, MaxNACKRounds: 1000, NACKMinPriority: 1, InitialRTT: 40 * time.Millisecond})
 	})
