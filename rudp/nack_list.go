@@ -15,7 +15,15 @@ type nackEntry struct {
 	t1      time.Time // when the gap was first seen
 	t2      time.Time // when it was last reported
 	reports int
+	// revealPN is the packet number that revealed the gap (unknownPN
+	// when the owner gives none): a later arrival of seq in a lower
+	// packet number is the original, reordered; a retransmission always
+	// travels in a higher one.
+	revealPN uint64
 }
+
+// unknownPN marks an arrival whose packet number the owner did not give.
+const unknownPN = ^uint64(0)
 
 // NackList is the receiver's loss list: reliable sequence numbers seen
 // missing (a later one arrived), with the times they were first seen and
@@ -69,23 +77,47 @@ func (l *NackList) maxReports() int {
 	return DefaultNackRetries
 }
 
-// OnReceived records the arrival of reliable sequence number seq at now;
-// cum is the receiver's next expected sequence number (entries below it are
-// dropped). When SRTT is set, an arrival less than SRTT/2 after its report
-// cannot be the answer to it: it was a reordered original, and the
-// reordering allowance grows to cover it.
+// OnReceived records the arrival of reliable sequence number seq at now
+// when the packet number is not known; cum is the receiver's next expected
+// sequence number (entries below it are dropped). When SRTT is set, an
+// arrival less than SRTT/2 after its first report cannot be the answer to
+// it: it was a reordered original, and the reordering allowance grows to
+// cover it. After a second report nothing tells the answer to the first
+// from a late original, so such arrivals teach nothing. Prefer
+// OnReceivedPacket.
 func (l *NackList) OnReceived(now time.Time, seq, cum uint64) {
+	l.onReceived(now, unknownPN, seq, cum)
+}
+
+// OnReceivedPacket is OnReceived for seq arriving in packet number pn (the
+// sender's per-transmission number, unwrapped). An arrival of a reported
+// seq in a packet number below the one that revealed its gap is the
+// original, reordered (a retransmission always gets a higher number), and
+// the reordering allowance grows to cover it (at most SRTT; not at all
+// while SRTT is zero). Retransmissions, however soon after a report they
+// arrive, teach nothing: a real-time receiver whose answer comes late
+// would otherwise take a whole RTT for reordering and delay every later
+// NACK by it.
+func (l *NackList) OnReceivedPacket(now time.Time, pn, seq, cum uint64) {
+	l.onReceived(now, pn, seq, cum)
+}
+
+func (l *NackList) onReceived(now time.Time, pn, seq, cum uint64) {
 	rtt := l.SRTT
 	if seq >= l.highest {
 		for s := max(l.highest, cum); s < seq; s++ {
-			l.entries = append(l.entries, nackEntry{seq: s, t1: now})
+			l.entries = append(l.entries, nackEntry{seq: s, t1: now, revealPN: pn})
 		}
 		l.highest = seq + 1
 	} else {
 		i := sort.Search(len(l.entries), func(i int) bool { return l.entries[i].seq >= seq })
 		if i < len(l.entries) && l.entries[i].seq == seq {
 			e := l.entries[i]
-			if e.reports > 0 && now.Sub(e.t2) < rtt/2 {
+			original := e.reports == 1 && now.Sub(e.t2) < rtt/2
+			if pn != unknownPN && e.revealPN != unknownPN {
+				original = e.reports > 0 && pn < e.revealPN
+			}
+			if original {
 				l.reorder = min(max(l.reorder, now.Sub(e.t1)+Granularity), rtt)
 			}
 			l.entries = append(l.entries[:i], l.entries[i+1:]...)

@@ -96,6 +96,53 @@ func TestNackList(t *testing.T) {
 		require.Empty(t, fill(&l, t0.Add(10*ms+reorder+ms)))
 		require.Equal(t, []uint32{3, 4}, fill(&l, t0.Add(10*ms+reorder+3*ms+Granularity)))
 	})
+	t.Run("packet_numbers_tell_original_from_retransmission", func(t *testing.T) {
+		// Seq 1 travelled in packet 10, seq 2 in packet 11 (which revealed
+		// the gap). A retransmission (packet 20) arriving right after a
+		// report, even the second, is an answer: it teaches nothing. Before,
+		// the answer to the first report arriving just after the second was
+		// taken for a reordered original, and the allowance grew to the
+		// whole SRTT, delaying every later NACK by it.
+		for _, tc := range []struct {
+			name    string
+			pn      uint64
+			reports int
+			want    time.Duration
+		}{
+			{"retransmission_after_first_report", 20, 1, 0},
+			{"retransmission_after_second_report", 20, 2, 0},
+			{"original_after_first_report", 10, 1, reorder + 2*ms + Granularity},
+			{"original_after_second_report_capped_at_srtt", 10, 2, 20 * ms},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				l := NackList{SRTT: 20 * ms}
+				l.OnReceivedPacket(t0, 9, 0, 0)
+				l.OnReceivedPacket(t0, 11, 2, 1)
+				now := t0.Add(reorder)
+				require.Equal(t, []uint32{1}, fill(&l, now))
+				for k := 1; k < tc.reports; k++ {
+					now = now.Add(rto)
+					require.Equal(t, []uint32{1}, fill(&l, now))
+				}
+				now = now.Add(2 * ms)
+				if tc.reports == 1 {
+					now = t0.Add(reorder + 2*ms)
+				}
+				l.OnReceivedPacket(now, tc.pn, 1, 3)
+				require.False(t, l.Missing(1))
+				require.Equal(t, tc.want, l.Reordering())
+			})
+		}
+	})
+	t.Run("without_packet_numbers_only_the_first_report_teaches", func(t *testing.T) {
+		l := NackList{SRTT: 20 * ms}
+		l.OnReceived(t0, 0, 0)
+		l.OnReceived(t0, 2, 1)
+		require.Equal(t, []uint32{1}, fill(&l, t0.Add(reorder)))
+		require.Equal(t, []uint32{1}, fill(&l, t0.Add(reorder+rto)))
+		l.OnReceived(t0.Add(reorder+rto+ms), 1, 3) // answer to the first report
+		require.Zero(t, l.Reordering())
+	})
 	t.Run("entries_below_cum_dropped", func(t *testing.T) {
 		var l NackList
 		l.OnReceived(t0, 5, 0) // 0..4 missing

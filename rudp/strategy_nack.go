@@ -13,7 +13,8 @@ import "time"
 // buffer and drive congestion control; a packet not acknowledged 9/8 RTT
 // after a later one was leaves the flight, but only the NACK declares it
 // lost (the congestion signal) and retransmits it, so reordering costs
-// neither retransmissions nor window. The retransmission timer (at twice the RTO) and the
+// neither retransmissions nor window (the session still reports such a
+// packet's late acknowledgement to congestion control as a delivery). The retransmission timer (at twice the RTO) and the
 // tail-loss probe remain as the last resort for tail loss, dead links and
 // sequence numbers the receiver gave up on.
 //
@@ -86,10 +87,10 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 }
 
 // OnDataReceived updates the loss list with reliable arrivals.
-func (s *NACK) OnDataReceived(now time.Time, _ uint64, kind FrameKind, seq uint64, _ *FECTag, _ []byte) {
+func (s *NACK) OnDataReceived(now time.Time, pn uint64, kind FrameKind, seq uint64, _ *FECTag, _ []byte) {
 	if kind.Reliable() {
 		s.list.SRTT = s.env.RTT().SmoothedOrInitial()
-		s.list.OnReceived(now, seq, s.env.RecvCum())
+		s.list.OnReceivedPacket(now, pn, seq, s.env.RecvCum())
 	}
 }
 
