@@ -160,7 +160,7 @@ type Sender struct {
 	queuedBytes int
 	wireFrame   uint16
 
-	rtxQueue  []rtxItem // retransmissions due now, FIFO
+	rtxQueue  []rtxItem // retransmissions due now: first copies (FIFO), then spares
 	rtxLater  []uint16  // spare copies and tail probes, after the frame in progress
 	rtxBytes  int       // both queues
 	rtxFirstB int       // rtxQueue only
