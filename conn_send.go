@@ -3,6 +3,7 @@ package skiff
 import (
 	"time"
 
+	"github.com/skiffnet/skiff/congestion"
 	"github.com/skiffnet/skiff/rudp"
 )
 
@@ -149,6 +150,9 @@ func (c *conn) flush() {
 		if f := c.sb.PopRetransmit(); f != nil {
 			c.sendFrame(f.Kind, f.Flags, f.FragIndex, f.Seq, f.Payload, f)
 		} else if !c.sendNewData() {
+			if !c.blocked {
+				c.markAppLimited(flight)
+			}
 			break
 		}
 		sent++
@@ -160,6 +164,18 @@ func (c *conn) flush() {
 	}
 	if c.ackNow {
 		c.sendAck()
+	}
+}
+
+// markAppLimited tells a delivery-rate controller (BBR) that the sender ran
+// out of data with the window open: rate samples taken until the current
+// flight is acknowledged then reflect the application, not the path, and
+// must not lower the bandwidth estimate (media and message flows would
+// otherwise drag it down to their own rate between bursts, and the next
+// burst, an I frame, would wait in the send queue).
+func (c *conn) markAppLimited(flight int) {
+	if n, ok := c.cc.(congestion.AppLimitedNotifier); ok {
+		n.OnAppLimited(flight)
 	}
 }
 

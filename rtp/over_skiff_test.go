@@ -27,7 +27,9 @@ func skiffPair(t *testing.T, nw *netem.Network) (client, server *skiff.Session, 
 	require.NoError(t, err)
 	cpc, err := nw.ListenPacket("10.0.0.1:5004")
 	require.NoError(t, err)
-	l, err := skiff.Listen(spc, nil)
+	// Fixed congestion seeds: the netem seed alone then decides the run
+	// (the default derives BBR's seed from the random connection ID).
+	l, err := skiff.Listen(spc, &skiff.Config{CongestionSeed: 2})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -36,7 +38,7 @@ func skiffPair(t *testing.T, nw *netem.Network) (client, server *skiff.Session, 
 		s, _ := l.AcceptSession(ctx)
 		acc <- s
 	}()
-	client, err = skiff.Dial(ctx, cpc, spc.LocalAddr(), nil)
+	client, err = skiff.Dial(ctx, cpc, spc.LocalAddr(), &skiff.Config{CongestionSeed: 1})
 	require.NoError(t, err)
 	server = <-acc
 	require.NotNil(t, server)
