@@ -127,6 +127,15 @@ type Config struct {
 	// fec.StrategyConfig (nil: its defaults, Reed-Solomon with a NACK
 	// fallback).
 	FEC any
+	// FECRepairIsCongestion makes loss that FEC repaired a congestion
+	// signal (RecoveryFEC only). By default it is not: a data packet the
+	// receiver rebuilt is acknowledged like one that arrived, so FEC
+	// sessions on a randomly lossy but uncongested link keep their window.
+	// When set, a data packet acknowledged only after a later packet had
+	// been acknowledged without it (a hole the receiver filled without a
+	// retransmission: rebuilt by FEC, or reordered) is reported to the
+	// congestion controller as a loss event, as ARQ would have.
+	FECRepairIsCongestion bool
 }
 
 // withDefaults returns a validated copy with defaults filled in.

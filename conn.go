@@ -72,6 +72,9 @@ type conn struct {
 	probe      bool      // send an ack-eliciting packet even if cwnd is full
 	pacingWait time.Time
 	blocked    bool // flow-control blocked with data waiting
+	// repairIsLoss: holes filled without a retransmission are loss events
+	// (Config.FECRepairIsCongestion with RecoveryFEC).
+	repairIsLoss bool
 
 	// Close.
 	finSeq      uint64
@@ -106,6 +109,7 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 		now:    now,
 		remote: s.remote,
 	}
+	c.repairIsLoss = cfg.FECRepairIsCongestion && cfg.Recovery == RecoveryFEC
 	c.rtt = rudp.RTTEstimator{MinRTO: cfg.MinRTO, MaxRTO: cfg.MaxRTO}
 	var err error
 	switch cfg.Recovery {

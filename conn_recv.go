@@ -148,8 +148,15 @@ func (c *conn) onAck(a *rudp.AckFrame) {
 		return
 	}
 	largestNew, newData, newlyAcked := false, false, 0
+	prevLargest, hadLargest := c.hist.LargestAcked()
 	ackOne := func(p *rudp.SentPacket) {
 		prior := c.hist.BytesInFlight()
+		if c.repairIsLoss && hadLargest && p.PN < prevLargest && p.HasSeq && !p.Lost {
+			// An earlier ack passed this packet: the receiver filled the
+			// hole without a retransmission (FEC, or reordering).
+			c.cc.OnCongestionEvent(c.now, p.PN, p.Size, prior)
+			c.st.RepairCongestionEvents++
+		}
 		if c.hist.MarkAcked(p) {
 			c.cc.OnPacketAcked(c.now, p.PN, p.Size, prior)
 		} else if p.HasSeq && !p.Lost {

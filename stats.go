@@ -18,6 +18,7 @@ type Stats struct {
 	BytesRetransmitted             uint64
 	PacketsLost                    uint64 // transmissions declared lost
 	RecoveredByFEC                 uint64 // data packets recovered by FEC
+	RepairCongestionEvents         uint64 // filled holes reported as loss (Config.FECRepairIsCongestion)
 	DuplicatesReceived             uint64 // packets or frames received twice
 	RetransmissionTimeouts         uint64
 	ProbesSent                     uint64 // tail-loss probes and pings
