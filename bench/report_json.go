@@ -64,7 +64,29 @@ func WriteCSV(w io.Writer, r *Report) error {
 	return cw.Error()
 }
 
-// WriteFiles writes report.md, results.json, results.csv and the PNG plots
+// WriteTraceCSV writes the congestion trace of the traced run (TraceCell),
+// one row per controller event: seconds since the first event, state,
+// cwnd and bytes in flight (bytes), pacing rate (Mbit/s).
+func WriteTraceCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"t_s", "state", "cwnd_bytes", "inflight_bytes", "pacing_mbps"}); err != nil {
+		return err
+	}
+	for _, e := range r.Trace {
+		row := []string{
+			strconv.FormatFloat(e.Time.Sub(r.Trace[0].Time).Seconds(), 'f', 6, 64), e.State,
+			strconv.Itoa(e.CWND), strconv.Itoa(e.BytesInFlight), strconv.FormatFloat(float64(e.PacingRate)/1e6, 'f', 3, 64),
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteFiles writes report.md, results.json, results.csv, cwnd.csv (when a
+// run was traced) and the PNG plots
 // into dir (created if missing) and returns the paths written.
 func WriteFiles(dir string, r *Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -92,6 +114,11 @@ func WriteFiles(dir string, r *Report) ([]string, error) {
 		fn   func(io.Writer, *Report) error
 	}{{"report.md", WriteMarkdown}, {"results.json", WriteJSON}, {"results.csv", WriteCSV}} {
 		if err := write(o.name, o.fn); err != nil {
+			return paths, err
+		}
+	}
+	if len(r.Trace) > 0 {
+		if err := write("cwnd.csv", WriteTraceCSV); err != nil {
 			return paths, err
 		}
 	}
