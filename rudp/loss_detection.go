@@ -81,21 +81,32 @@ type senderTimers struct {
 
 	// dupSeq is the frame a tail expiry sends twice (RFC 9002 §6.2.4: two
 	// probe datagrams): when its first copy leaves, it is queued again.
-	dupSeq     uint64
-	dupPending bool
+	dupSeq  uint64
+	dupLeft int // copies of dupSeq still to queue
+
+	// rttMax is the largest of the recent RTT samples (sparse tail delay).
+	rttMax     rttMaxFilter
+	rttSamples uint64 // the estimator's sample count at the last look
+	// burst estimates P(lost | previous lost) from settled transmissions;
+	// a short flight's tail expiry sends as many copies as it takes.
+	burst burstEstimator
 }
 
 func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
 	if p.AckEliciting {
 		s.lastSent = now
 	}
-	if s.dupPending && p.HasSeq && p.Seq == s.dupSeq {
-		s.dupPending = false
+	if s.dupLeft > 0 && p.HasSeq && p.Seq == s.dupSeq {
+		s.dupLeft--
 		s.env.QueueRetransmit(p.Seq)
 	}
 }
 
 func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
+	if r := s.env.RTT(); r.Samples() != s.rttSamples {
+		s.rttSamples = r.Samples()
+		s.rttMax.add(r.LatestRTT())
+	}
 	if largestNewlyAcked || newData {
 		s.backoff, s.probes, s.tailFires = 0, 0, 0
 		s.lastAck = now
@@ -139,6 +150,8 @@ func (s *senderTimers) detectLosses(now time.Time) {
 	delay := s.lossDelay()
 	thr := s.threshold()
 	s.oldest()
+	short := s.retransmitOnLoss && s.inShortFlight()
+	resent, any := uint64(0), false
 	for pn := max(h.Base(), s.cursor); pn < largest; pn++ {
 		p := h.Get(pn)
 		if p == nil || !p.InFlight || p.Acked {
@@ -147,6 +160,9 @@ func (s *senderTimers) detectLosses(now time.Time) {
 		if (thr > 0 && largest-pn >= thr) || !p.Time.Add(delay).After(now) {
 			if s.retransmitOnLoss || !p.HasSeq {
 				s.env.DeclareLost(now, p, s.retransmitOnLoss)
+				if p.HasSeq && short && !any {
+					resent, any = p.Seq, true
+				}
 			} else {
 				h.LeaveFlight(p)
 			}
@@ -156,10 +172,16 @@ func (s *senderTimers) detectLosses(now time.Time) {
 			s.lossTime = t
 		}
 	}
+	if any {
+		// A short flight's loss, under a burst like a tail expiry's.
+		s.repeat(resent, s.burst.copies())
+	}
 	s.prune(now)
 }
 
 func (s *senderTimers) prune(now time.Time) {
+	r := s.env.RTT()
+	s.burst.settle(s.env.History(), now, s.lossDelay()+r.SmoothedOrInitial())
 	PruneHistory(s.env.History(), s.env.SendBuffer(), now.Add(-LostRetention(s.env.RTT())))
 }
 
@@ -210,13 +232,19 @@ func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
 	h := s.env.History()
 	prev := h.Get(p.PN - 1)
-	if prev != nil && p.HasSeq && prev.HasSeq && prev.Seq == p.Seq {
-		// The second copy of a doubled probe: the receiver acknowledges
+	for i := 0; i < maxTailCopies && prev != nil && p.HasSeq && prev.HasSeq && prev.Seq == p.Seq; i++ {
+		// A later copy of a repeated probe: the receiver acknowledges
 		// whichever copy arrives first as the first copy would be.
-		prev = h.Get(p.PN - 2)
+		prev = h.Get(prev.PN - 1)
 	}
 	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
-		d += s.maxAckDelay
+		return d + s.maxAckDelay
+	}
+	// A sparse packet is acknowledged at once: its acknowledgement is due
+	// within the largest recent RTT, a tighter bound than 4·RTTVAR when
+	// the RTT jitters (RTTVAR swings with every sample).
+	if m, ok := s.rttMax.max(); ok {
+		d = min(d, m+TailGranularity+s.tailExtra)
 	}
 	return d
 }
@@ -243,30 +271,14 @@ func (s *senderTimers) tailDeadline() (time.Time, uint64) {
 	if !s.tailTimer || s.tailFires >= maxTailFires || s.backoff > 0 || !s.env.RTT().HasSample() {
 		return time.Time{}, 0
 	}
-	h, sb := s.env.History(), s.env.SendBuffer()
+	h := s.env.History()
 	thr := s.packetThreshold
 	if thr == 0 {
 		thr = PacketThreshold // NACK: the packets no later arrival reveals yet
 	}
 	from := max(h.Base(), s.cursor)
-	live := func(p *SentPacket) bool {
-		if p == nil || !p.HasSeq || !p.AckEliciting || p.Acked || p.Lost {
-			return false
-		}
-		f := sb.Get(p.Seq)
-		return f != nil && !f.Acked // else the other copy of a doubled probe was acknowledged
-	}
-	short, n := true, 0
-	for pn, scanned := h.NextPN(), 0; pn > from; scanned++ {
-		pn--
-		if live(h.Get(pn)) {
-			n++
-		}
-		if n > maxShortFlight || scanned >= maxTailScan {
-			short = false
-			break
-		}
-	}
+	live := s.liveData
+	short := s.shortFlight(from, live)
 	var tail *SentPacket
 	var deadline time.Time
 	seen := uint64(0)
@@ -299,6 +311,51 @@ func (s *senderTimers) tailDeadline() (time.Time, uint64) {
 		return time.Time{}, 0
 	}
 	return deadline, tail.PN
+}
+
+// shortFlight reports whether at most maxShortFlight of the reliable
+// data transmissions from pn from on are live (a sparse sender's flight).
+func (s *senderTimers) shortFlight(from uint64, live func(p *SentPacket) bool) bool {
+	h := s.env.History()
+	n := 0
+	for pn, scanned := h.NextPN(), 0; pn > from; scanned++ {
+		pn--
+		if live(h.Get(pn)) {
+			n++
+		}
+		if n > maxShortFlight || scanned >= maxTailScan {
+			return false
+		}
+	}
+	return true
+}
+
+// liveData reports whether p is a reliable data transmission that is
+// neither acknowledged nor declared lost, of a frame not acknowledged.
+func (s *senderTimers) liveData(p *SentPacket) bool {
+	if p == nil || !p.HasSeq || !p.AckEliciting || p.Acked || p.Lost {
+		return false
+	}
+	f := s.env.SendBuffer().Get(p.Seq)
+	return f != nil && !f.Acked // else the other copy of a repeated probe was acknowledged
+}
+
+// inShortFlight reports whether the sender's live transmissions form a
+// short flight.
+func (s *senderTimers) inShortFlight() bool {
+	return s.shortFlight(max(s.env.History().Base(), s.cursor), s.liveData)
+}
+
+// repeat makes the retransmission of seq, just queued, go out copies times
+// back to back (it is queued again as each copy leaves); it keeps the
+// oldest frame when several are resent at once.
+func (s *senderTimers) repeat(seq uint64, copies int) {
+	if copies < 2 || (s.dupLeft > 0 && s.dupSeq < seq) {
+		return
+	}
+	if f := s.env.SendBuffer().Get(seq); f != nil && f.Queued {
+		s.dupSeq, s.dupLeft = seq, copies-1
+	}
 }
 
 // maxShortFlight is the most live transmissions that all get tail
@@ -381,7 +438,11 @@ func (s *senderTimers) onRTO(now time.Time) {
 // through; the duplicate costs one small packet per expiry.
 func (s *senderTimers) onTail(now time.Time) {
 	h, sb := s.env.History(), s.env.SendBuffer()
-	first := true
+	copies := 2
+	if s.inShortFlight() {
+		copies = s.burst.copies()
+	}
+	oldest, any := uint64(0), false
 	for {
 		t, pn := s.tailDeadline()
 		if t.IsZero() || now.Before(t) {
@@ -389,9 +450,12 @@ func (s *senderTimers) onTail(now time.Time) {
 		}
 		p := h.Get(pn)
 		s.env.DeclareLost(now, p, true) // leaves the flight
-		if f := sb.Get(p.Seq); f != nil && f.Queued && (first || p.Seq < s.dupSeq) {
-			s.dupSeq, s.dupPending, first = p.Seq, true, false
+		if f := sb.Get(p.Seq); f != nil && f.Queued && (!any || p.Seq < oldest) {
+			oldest, any = p.Seq, true
 		}
+	}
+	if any {
+		s.repeat(oldest, copies)
 	}
 	s.tailFires++
 	s.prune(now)

@@ -61,6 +61,8 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 	sb, h := s.env.SendBuffer(), s.env.History()
 	srtt := s.env.RTT().SmoothedOrInitial()
 	ref := sb.Next()
+	short := ack.NumNacks > 0 && s.t.inShortFlight()
+	resent, any := uint64(0), false
 	for i := 0; i < ack.NumNacks; i++ {
 		n := ack.Nacks[i]
 		first := UnwrapPN(ref, n.First)
@@ -81,7 +83,14 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 				s.env.DeclareLost(now, p, true)
 			}
 			s.env.QueueRetransmit(seq)
+			if short && !any {
+				resent, any = seq, true
+			}
 		}
+	}
+	if any {
+		// A short flight's loss: copies as for a tail expiry.
+		s.t.repeat(resent, s.t.burst.copies())
 	}
 	s.t.onAck(now, largestNewlyAcked, newData)
 }

@@ -1,0 +1,134 @@
+package skiff
+
+// ARQ message latency under bursty loss (issue 8, profile P4): the bench's
+// realtime workload in fake time. 200-byte messages at 50 Hz, 300 per
+// seed, over p4Profile (5% Gilbert-Elliott loss, mean burst 3 packets, in
+// both directions; ±5 ms jitter with reordering), for timed RTO and NACK;
+// the one-way latencies of all seeds pooled. Both delivery modes are
+// measured: ReliableUnordered as the bench sends them (every message waits
+// only for its own recovery) and ReliableOrdered (a lost message holds
+// back the ones behind it).
+//
+//	go test -run TestARQBurstLatency -v .
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// burstRun is the pooled outcome of one strategy over several seeds.
+type burstRun struct {
+	lat        []time.Duration // sorted
+	retx, wire uint64
+}
+
+func (r burstRun) pct(q float64) time.Duration {
+	return r.lat[max(0, int(q*float64(len(r.lat)))-1)]
+}
+
+func (r burstRun) over(d time.Duration) int {
+	n := 0
+	for _, l := range r.lat {
+		if l > d {
+			n++
+		}
+	}
+	return n
+}
+
+// sendBurstMessages is sendTimedMessages with a delivery mode.
+func sendBurstMessages(t testing.TB, c, s *Session, n int, mode Delivery) []time.Duration {
+	lat := make([]time.Duration, 0, n)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range n {
+			m, err := s.ReceiveMessage(context.Background())
+			if err != nil {
+				return
+			}
+			lat = append(lat, time.Since(time.Unix(0, int64(binary.BigEndian.Uint64(m)))))
+		}
+	}()
+	msg := make([]byte, 200)
+	for range n {
+		binary.BigEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
+		if err := c.SendMessage(msg, mode); err != nil {
+			t.Errorf("SendMessage: %v", err)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		c.Abort()
+		s.Abort()
+		<-done
+		t.Errorf("received %d of %d messages within 60 s", len(lat), n)
+	}
+	slices.Sort(lat)
+	return lat
+}
+
+func runBurst(t *testing.T, cfg Config, seeds int, mode Delivery) burstRun {
+	var r burstRun
+	for seed := 1; seed <= seeds; seed++ {
+		synctest.Test(t, func(t *testing.T) {
+			cfg := cfg
+			p := p4Profile(t)
+			e := newNetemEnv(t, int64(seed), p, p, &cfg, &cfg)
+			before := e.link.AToB().Stats()
+			lat := sendBurstMessages(t, e.c, e.s, 300, mode)
+			after := e.link.AToB().Stats()
+			r.wire += after.OfferedBytes - before.OfferedBytes
+			r.retx += e.c.Stats().PacketsRetransmitted
+			e.close(t)
+			r.lat = append(r.lat, lat...)
+		})
+	}
+	slices.Sort(r.lat)
+	return r
+}
+
+// burstP99Limit bounds the pooled p99 per delivery mode, RTO and NACK
+// alike, with a margin over what was measured.
+var burstP99Limit = map[string]time.Duration{"unordered": 55 * time.Millisecond, "ordered": 60 * time.Millisecond}
+
+func TestARQBurstLatency(t *testing.T) {
+	seeds := 10
+	if testing.Short() || raceEnabled {
+		seeds = 4
+	}
+	modes := []struct {
+		name string
+		mode Delivery
+	}{{"unordered", ReliableUnordered}, {"ordered", ReliableOrdered}}
+	var sb strings.Builder
+	for _, st := range cmpStrategies[:2] {
+		for _, m := range modes {
+			r := runBurst(t, st.cfg, seeds, m.mode)
+			if t.Failed() {
+				return
+			}
+			ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+			fmt.Fprintf(&sb, "%-5s %-9s p50 %5.1f  p95 %5.1f  p99 %5.1f  p99.5 %5.1f  max %5.1f ms; >50 ms %d, >60 ms %d, >75 ms %d of %d; retransmitted %d, wire/payload %.2f\n",
+				st.name, m.name, ms(r.pct(0.5)), ms(r.pct(0.95)), ms(r.pct(0.99)), ms(r.pct(0.995)), ms(r.lat[len(r.lat)-1]),
+				r.over(50*time.Millisecond), r.over(60*time.Millisecond), r.over(75*time.Millisecond), len(r.lat),
+				r.retx, float64(r.wire)/float64(200*len(r.lat)))
+			require.Len(t, r.lat, 300*seeds)
+			if lim := burstP99Limit[m.name]; r.pct(0.99) > lim {
+				t.Errorf("%s %s: pooled P4 message p99 %v over %d seeds exceeds %v", st.name, m.name, r.pct(0.99), seeds, lim)
+			}
+		}
+	}
+	t.Logf("P4, 50 Hz x 200 B, %d seeds x 300 messages, one-way latency pooled:\n%s", seeds, sb.String())
+}
