@@ -231,18 +231,25 @@ func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 	r := s.env.RTT()
 	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
 	h := s.env.History()
-	prev := h.Get(p.PN - 1)
-	for i := 0; i < maxTailCopies && prev != nil && p.HasSeq && prev.HasSeq && prev.Seq == p.Seq; i++ {
+	same := func(q *SentPacket) bool { return q != nil && p.HasSeq && q.HasSeq && q.Seq == p.Seq && q.Time.Equal(p.Time) }
+	prev, copies := h.Get(p.PN-1), 1
+	for ; copies <= maxTailCopies && same(prev); copies++ {
 		// A later copy of a repeated probe: the receiver acknowledges
 		// whichever copy arrives first as the first copy would be.
 		prev = h.Get(prev.PN - 1)
 	}
-	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay {
+	for next := h.Get(p.PN + 1); copies <= maxTailCopies && same(next); copies++ {
+		next = h.Get(next.PN + 1)
+	}
+	// A sparse packet is acknowledged at once, and so are copies sent
+	// back to back once two of them arrive (only when all but one died
+	// might the ack wait); else the ack may wait for the peer's delay.
+	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay && copies < 3 {
 		return d + s.maxAckDelay
 	}
-	// A sparse packet is acknowledged at once: its acknowledgement is due
-	// within the largest recent RTT, a tighter bound than 4·RTTVAR when
-	// the RTT jitters (RTTVAR swings with every sample).
+	// An acknowledgement sent at once is due within the largest recent
+	// RTT, a tighter bound than 4·RTTVAR when the RTT jitters (RTTVAR
+	// swings with every sample).
 	if m, ok := s.rttMax.max(); ok {
 		d = min(d, m+TailGranularity+s.tailExtra)
 	}
