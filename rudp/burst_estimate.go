@@ -5,34 +5,51 @@ import (
 	"time"
 )
 
-// rttMaxSamples is how many recent RTT samples rttMaxFilter holds.
-const rttMaxSamples = 32
-
-// rttMaxFilter keeps the last rttMaxSamples RTT samples: the largest
-// bounds when a sparse packet's acknowledgement is due. Its zero value is
-// empty.
+// rttMaxFilter is a windowed maximum of the RTT samples: the largest
+// over about the last rttMaxWindow (at least 16 SRTTs), kept as the maxima
+// of rttMaxBuckets consecutive intervals. It bounds when an
+// acknowledgement sent at once is due. Its zero value is empty.
 type rttMaxFilter struct {
-	s [rttMaxSamples]time.Duration
-	n int // samples added (saturates at rttMaxSamples)
-	i int // next slot
+	b [rttMaxBuckets]struct {
+		start time.Time
+		max   time.Duration
+		n     int
+	}
+	cur  int
+	span time.Duration // interval of one bucket
 }
 
-func (f *rttMaxFilter) add(rtt time.Duration) {
-	f.s[f.i] = rtt
-	f.i = (f.i + 1) % rttMaxSamples
-	f.n = min(f.n+1, rttMaxSamples)
+const (
+	rttMaxBuckets = 8
+	rttMaxWindow  = time.Second
+	// rttMaxMinSamples is how many samples the window needs to be trusted.
+	rttMaxMinSamples = 8
+)
+
+func (f *rttMaxFilter) add(now time.Time, rtt, srtt time.Duration) {
+	f.span = max(rttMaxWindow, 16*srtt) / rttMaxBuckets
+	b := &f.b[f.cur]
+	if b.n == 0 || now.Sub(b.start) >= f.span {
+		f.cur = (f.cur + 1) % rttMaxBuckets
+		b = &f.b[f.cur]
+		b.start, b.max, b.n = now, 0, 0
+	}
+	b.max = max(b.max, rtt)
+	b.n++
 }
 
-// max returns the largest sample held, once there are enough to trust.
-func (f *rttMaxFilter) max() (time.Duration, bool) {
-	if f.n < rttMaxSamples/4 {
-		return 0, false
+// max returns the largest sample of the buckets begun within the window
+// before now; ok is false while they hold too few samples.
+func (f *rttMaxFilter) max(now time.Time) (m time.Duration, ok bool) {
+	n := 0
+	for i := range f.b {
+		b := &f.b[i]
+		if b.n == 0 || now.Sub(b.start) > rttMaxBuckets*f.span {
+			continue
+		}
+		m, n = max(m, b.max), n+b.n
 	}
-	m := time.Duration(0)
-	for _, d := range f.s[:f.n] {
-		m = max(m, d)
-	}
-	return m, true
+	return m, n >= rttMaxMinSamples
 }
 
 // Tail copies under bursty loss.

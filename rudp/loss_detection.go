@@ -105,7 +105,7 @@ func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
 func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 	if r := s.env.RTT(); r.Samples() != s.rttSamples {
 		s.rttSamples = r.Samples()
-		s.rttMax.add(r.LatestRTT())
+		s.rttMax.add(now, r.LatestRTT(), r.SmoothedOrInitial())
 	}
 	if largestNewlyAcked || newData {
 		s.backoff, s.probes, s.tailFires = 0, 0, 0
@@ -227,11 +227,13 @@ const maxTailFires = 6
 // max(4·RTTVAR, TailGranularity), plus the peer's ack delay unless the
 // packet was sparse (sent more than the ack delay after the previous
 // transmission: the receiver acknowledges such packets at once).
-func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
+func (s *senderTimers) tailDelay(p *SentPacket, short bool) time.Duration {
 	r := s.env.RTT()
 	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
 	h := s.env.History()
-	same := func(q *SentPacket) bool { return q != nil && p.HasSeq && q.HasSeq && q.Seq == p.Seq && q.Time.Equal(p.Time) }
+	same := func(q *SentPacket) bool {
+		return q != nil && p.HasSeq && q.HasSeq && q.Seq == p.Seq && q.Time.Equal(p.Time)
+	}
 	prev, copies := h.Get(p.PN-1), 1
 	for ; copies <= maxTailCopies && same(prev); copies++ {
 		// A later copy of a repeated probe: the receiver acknowledges
@@ -241,17 +243,19 @@ func (s *senderTimers) tailDelay(p *SentPacket) time.Duration {
 	for next := h.Get(p.PN + 1); copies <= maxTailCopies && same(next); copies++ {
 		next = h.Get(next.PN + 1)
 	}
+	if short {
+		// A short flight's acknowledgement (sent at once, below) is due
+		// within the largest recent RTT, a tighter bound than 4·RTTVAR
+		// when the RTT jitters (RTTVAR swings with every sample).
+		if m, ok := s.rttMax.max(p.Time); ok {
+			d = min(d, m+TailGranularity+s.tailExtra)
+		}
+	}
 	// A sparse packet is acknowledged at once, and so are copies sent
 	// back to back once two of them arrive (only when all but one died
 	// might the ack wait); else the ack may wait for the peer's delay.
 	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay && copies < 3 {
-		return d + s.maxAckDelay
-	}
-	// An acknowledgement sent at once is due within the largest recent
-	// RTT, a tighter bound than 4·RTTVAR when the RTT jitters (RTTVAR
-	// swings with every sample).
-	if m, ok := s.rttMax.max(); ok {
-		d = min(d, m+TailGranularity+s.tailExtra)
+		d += s.maxAckDelay
 	}
 	return d
 }
@@ -299,14 +303,14 @@ func (s *senderTimers) tailDeadline() (time.Time, uint64) {
 		if !live(p) {
 			continue
 		}
-		t := p.Time.Add(s.tailDelay(p))
+		t := p.Time.Add(s.tailDelay(p, short))
 		if seen > thr && p.InFlight {
 			// Beyond the last packetThreshold: only once acknowledgements
 			// stopped for a tail delay (a loss burst), not while a flow
 			// whose RTT grows with its queue keeps being acknowledged.
 			// (A NACK sender's packet presumed lost, out of flight, was
 			// passed by later acknowledgements already.)
-			if a := s.lastAck.Add(s.tailDelay(p)); a.After(t) {
+			if a := s.lastAck.Add(s.tailDelay(p, short)); a.After(t) {
 				t = a
 			}
 		}
