@@ -40,6 +40,7 @@ func (r Recovery) String() string {
 // Defaults for zero Config fields.
 const (
 	DefaultMTU               = 1200
+	DefaultMaxDatagramSize   = 1452
 	DefaultSendBufferSize    = 2 << 20
 	DefaultReceiveBufferSize = 2 << 20
 	DefaultMaxMessageSize    = 4 << 20
@@ -54,6 +55,9 @@ const (
 
 // StrategyFactory builds a recovery strategy for one session; it lets a
 // package outside the root (fec) plug in without the session knowing it.
+// It gets a copy of the session's Config whose MTU is the largest datagram
+// the session may ever send (MaxDatagramSize with path-MTU discovery), the
+// size a strategy must be ready to protect.
 type StrategyFactory func(env rudp.Env, cfg *Config) (rudp.Strategy, error)
 
 // fecFactory builds RecoveryFEC strategies: package fec's, unless a
@@ -91,8 +95,23 @@ type Config struct {
 	// non-zero value is used as is by every session created with this
 	// Config (all sessions a Listener accepts share it).
 	CongestionSeed uint64
-	// MTU is the largest datagram sent, in bytes (default 1200).
+	// MTU is the datagram size a session starts with, in bytes (default
+	// 1200, which any IPv4 or IPv6 path carries): the handshake and the
+	// first data go at this size.
 	MTU int
+	// MaxDatagramSize is the largest datagram path-MTU discovery may raise
+	// the size to (default 1452: a 1500-byte Ethernet MTU less IPv6 and
+	// UDP headers). Once established, a session probes with padded pings
+	// (DPLPMTUD, RFC 8899) between MTU and the smaller of both sides'
+	// MaxDatagramSize, and sends larger datagrams once a probe of that size
+	// was acknowledged; lost probes are not congestion signals. Larger
+	// datagrams mean less header per payload byte (bench P0: 1.069 -> 1.056
+	// wire bytes per payload byte) and fewer packets to process. Values
+	// below MTU are rejected.
+	MaxDatagramSize int
+	// DisablePathMTUDiscovery keeps every datagram at MTU and advertises
+	// MTU as this side's largest datagram.
+	DisablePathMTUDiscovery bool
 	// SendBufferSize bounds bytes queued by Write/SendMessage and not yet
 	// sent (default 2 MiB).
 	SendBufferSize int
@@ -147,6 +166,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if n.MTU == 0 {
 		n.MTU = DefaultMTU
 	}
+	if n.MaxDatagramSize == 0 {
+		n.MaxDatagramSize = max(DefaultMaxDatagramSize, n.MTU)
+	}
 	if n.SendBufferSize == 0 {
 		n.SendBufferSize = DefaultSendBufferSize
 	}
@@ -179,6 +201,8 @@ func (c *Config) withDefaults() (Config, error) {
 		return bad("Recovery", int(n.Recovery), "is not a Recovery constant")
 	case n.MTU < MinMTU || n.MTU > MaxMTU:
 		return bad("MTU", n.MTU, fmt.Sprintf("out of [%d, %d]", MinMTU, MaxMTU))
+	case n.MaxDatagramSize < n.MTU || n.MaxDatagramSize > MaxMTU:
+		return bad("MaxDatagramSize", n.MaxDatagramSize, fmt.Sprintf("out of [MTU %d, %d]", n.MTU, MaxMTU))
 	case n.SendBufferSize < 0:
 		return bad("SendBufferSize", n.SendBufferSize, "is negative")
 	case n.ReceiveBufferSize < 4*n.MTU:
@@ -222,6 +246,16 @@ func (c *Config) congestionSeed(connID uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return max(z^z>>31, 1)
+}
+
+// maxDatagram is the largest datagram this side sends or accepts:
+// MaxDatagramSize, or MTU without path-MTU discovery. It sizes buffers and
+// is what the handshake advertises.
+func (c *Config) maxDatagram() int {
+	if c.DisablePathMTUDiscovery {
+		return c.MTU
+	}
+	return max(c.MaxDatagramSize, c.MTU)
 }
 
 // maxPayload is the data bytes one packet carries.

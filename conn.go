@@ -46,8 +46,9 @@ type conn struct {
 	strat rudp.Strategy
 
 	txPool, rxPool *bufPool // payload buffers
-	maxPayload     int
-	capacity       int // receive window in packets
+	maxPayload     int // data bytes per packet sent now
+	rxUnit         int // most data bytes a packet from the peer can carry
+	capacity       int // receive window in packets of rxUnit bytes
 
 	peerMaxSeq uint64 // the peer's flow-control limit (exclusive)
 	advMaxSeq  uint64 // the limit we advertised
@@ -90,6 +91,8 @@ type conn struct {
 	hsNext     time.Time
 	hsInterval time.Duration
 
+	pmtu pmtuSearch // path-MTU discovery
+
 	st      Stats
 	pktPool *bufPool    // encode buffers (a session keeps none while idle)
 	pkt     rudp.Packet // decode target
@@ -121,14 +124,26 @@ func newConn(s *Session, now time.Time) (*conn, error) {
 		if fecFactory == nil {
 			return nil, fmt.Errorf("%w: RecoveryFEC", ErrNotImplemented)
 		}
-		c.strat, err = fecFactory(c, cfg)
+		fcfg := *cfg
+		fcfg.MTU = cfg.maxDatagram()
+		c.strat, err = fecFactory(c, &fcfg)
 		if err != nil {
 			return nil, err
 		}
 	}
+	// Buffers are sized for the largest datagram discovery may reach, so
+	// raising the MTU later changes no pool.
+	ceiling := cfg.maxDatagram()
+	c.txPool = poolFor(max(2048, ceiling-rudp.Overhead-rudp.DataFrameHeaderSize))
+	c.pktPool = poolFor(max(2048, ceiling))
 	c.setMTU(cfg.MTU)
+	c.pmtu.ceiling = ceiling
 	c.rxPool = s.tr.pool // inbound datagrams and received payloads
-	c.capacity = max(cfg.ReceiveBufferSize/c.maxPayload, 4)
+	// The window counts packets; the peer's may grow to our advertised
+	// largest datagram, so that is the unit that keeps the window within
+	// ReceiveBufferSize bytes.
+	c.rxUnit = ceiling - rudp.Overhead - rudp.DataFrameHeaderSize
+	c.capacity = max(cfg.ReceiveBufferSize/c.rxUnit, 4)
 	c.rb.Capacity = c.capacity
 	c.advMaxSeq = uint64(c.capacity)
 	c.sb.Release = func(b []byte) { c.txPool.put(b) }
@@ -160,13 +175,14 @@ func initialWindowPackets(cc string, rwndPackets int) int {
 	return 0
 }
 
-// setMTU sets the datagram size this side sends (before any data was
-// sent: at creation, and when the handshake agrees on a smaller one).
+// setMTU sets the datagram size this side sends: at creation, when the
+// handshake agrees on a smaller one, and when path-MTU discovery confirms a
+// larger one. Frames already cut keep their size (they are never larger
+// than the new one: the size only falls before data flows).
 func (c *conn) setMTU(mtu int) {
 	c.cfg.MTU = mtu
 	c.maxPayload = c.cfg.maxPayload(c.strat.Overhead())
-	c.txPool = poolFor(max(2048, c.maxPayload))
-	c.pktPool = poolFor(max(2048, mtu))
+	c.st.MTU = mtu
 }
 
 func randomConnID() (uint64, error) {

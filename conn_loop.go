@@ -124,6 +124,7 @@ func (c *conn) onTimers() {
 	if t := c.strat.NextTimeout(); !t.IsZero() && !now.Before(t) {
 		c.strat.OnTimeout(now)
 	}
+	c.onPMTUTimer()
 	if c.cfg.KeepAlive > 0 && now.Sub(c.lastSend) >= c.cfg.KeepAlive {
 		c.probe = true
 	}
@@ -155,6 +156,7 @@ func (c *conn) nextDeadline() time.Time {
 	if c.ackEliciting > 0 {
 		at(c.ackDeadline)
 	}
+	at(c.pmtuDeadline())
 	at(c.pacingWait)
 	at(c.lastRecv.Add(c.cfg.IdleTimeout))
 	if c.closeErr != nil {
@@ -266,7 +268,7 @@ func (c *conn) publish() {
 func (c *conn) sendHello() {
 	c.out = rudp.Packet{Header: c.header(rudp.TypeHello), PadTo: min(c.cfg.MTU, DefaultMTU)}
 	c.out.Header.Echo, c.out.Header.EchoDelay = 0, 0
-	c.out.Handshake = rudp.Handshake{MTU: uint16(c.cfg.MTU), MaxSeq: uint32(c.advMaxSeq), Cookie: c.cookie}
+	c.out.Handshake = rudp.Handshake{MTU: uint16(c.pmtu.ceiling), MaxSeq: uint32(c.advMaxSeq), Cookie: c.cookie}
 	c.sendPacket(&c.out, false, false, 0)
 }
 
@@ -276,7 +278,7 @@ func (c *conn) sendAccept(echo uint32) {
 	if echo != 0 {
 		c.out.Header.Echo, c.out.Header.EchoDelay = echo, 0
 	}
-	c.out.Handshake = rudp.Handshake{MTU: uint16(c.cfg.MTU), MaxSeq: uint32(c.advMaxSeq)}
+	c.out.Handshake = rudp.Handshake{MTU: uint16(c.pmtu.ceiling), MaxSeq: uint32(c.advMaxSeq)}
 	c.sendPacket(&c.out, false, false, 0)
 }
 
@@ -286,9 +288,7 @@ func (c *conn) acceptServer(now time.Time, p *rudp.Packet) {
 	c.state = stateOpen
 	c.peerMaxSeq = uint64(p.Handshake.MaxSeq)
 	c.helloTS = p.Header.Timestamp
-	if m := int(p.Handshake.MTU); m >= MinMTU && m < c.cfg.MTU {
-		c.setMTU(m) // the smaller of the two sides' MTUs
-	}
+	c.applyPeerMaxDatagram(now, int(p.Handshake.MTU))
 }
 
 func (c *conn) onHello(in inbound, p *rudp.Packet) {
@@ -324,9 +324,7 @@ func (c *conn) onAccept(p *rudp.Packet) {
 	}
 	c.state = stateOpen
 	c.peerMaxSeq = uint64(p.Handshake.MaxSeq)
-	if m := int(p.Handshake.MTU); m >= MinMTU && m < c.cfg.MTU {
-		c.setMTU(m)
-	}
+	c.applyPeerMaxDatagram(c.now, int(p.Handshake.MTU))
 	c.lastRecv = c.now
 	c.sampleRTT(&p.Header)
 	c.rp.Add(uint64(p.Header.PacketNumber), c.now, p.Header.Timestamp)

@@ -180,6 +180,7 @@ func (c *conn) onAck(a *rudp.AckFrame) {
 			c.st.BadPackets++
 			return
 		}
+		c.pmtuOnAckRange(lo, hi)
 		lo = max(lo, c.hist.Base())
 		for pn := lo; pn <= hi && pn < next; pn++ {
 			p := c.hist.Get(pn)

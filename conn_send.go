@@ -70,7 +70,7 @@ func (c *conn) fillAck(a *rudp.AckFrame) bool {
 // the window minus what the application has not read yet.
 func (c *conn) windowLimit() uint64 {
 	c.s.mu.Lock()
-	pending := c.s.pendingChunksLocked() + c.s.msgBytes/c.maxPayload
+	pending := c.s.pendingChunksLocked() + c.s.msgBytes/c.rxUnit
 	c.s.mu.Unlock()
 	free := max(c.capacity-pending, 0)
 	return c.rb.Cum() + uint64(free)

@@ -56,7 +56,7 @@ func dial(ctx context.Context, pc net.PacketConn, raddr net.Addr, owns bool, cfg
 		}
 		return nil, err
 	}
-	tr := newTransportNoStart(pc, owns, cfg.MTU)
+	tr := newTransportNoStart(pc, owns, cfg.maxDatagram())
 	s, err := newSession(tr, &cfg, id, ap, true)
 	if err != nil {
 		if owns {

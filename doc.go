@@ -39,6 +39,16 @@
 // The receiver advertises a flow-control limit (Max Seq) that the sender
 // never exceeds.
 //
+// # Datagram size
+//
+// Sessions start at Config.MTU (1200 bytes, which any path carries); the
+// handshake carries each side's largest datagram (Config.MaxDatagramSize,
+// 1452 by default). Once established, each side runs path-MTU discovery
+// (conn_pmtu.go, after RFC 8899): padded pings probe the ceiling first,
+// then halve the unknown range on loss; an acknowledged probe raises the
+// size of new packets. Probes sit outside congestion control and loss
+// detection, so a lost probe costs only itself.
+//
 // # Imports
 //
 // The root package imports rudp, congestion, fec and the standard library;

@@ -66,7 +66,7 @@ func listen(pc net.PacketConn, owns bool, cfg Config) (*Listener, error) {
 		return nil, err
 	}
 	l := &Listener{cfg: cfg, jar: jar, accept: make(chan *Session, cfg.AcceptBacklog), closed: make(chan struct{})}
-	tr := newTransportNoStart(pc, owns, cfg.MTU)
+	tr := newTransportNoStart(pc, owns, cfg.maxDatagram())
 	tr.listener = l
 	tr.refs = 1
 	l.tr = tr

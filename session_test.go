@@ -328,20 +328,26 @@ func TestCloseTimesOutWhenPeerNeverReads(t *testing.T) {
 }
 
 func TestMTUNegotiation(t *testing.T) {
+	noPMTUD := func(mtu int) Config { return Config{MTU: mtu, DisablePathMTUDiscovery: true} }
 	tests := []struct {
 		name             string
-		client, server   int
+		client, server   Config
 		wantClientPacket int
 	}{
-		{"client_larger_uses_server_mtu", 1400, 1200, 1200},
-		{"server_larger_uses_client_mtu", 1000, 1400, 1000},
-		{"jumbo_both", 9000, 9000, 9000},
+		{"client_larger_uses_server_mtu", noPMTUD(1400), noPMTUD(1200), 1200},
+		{"server_larger_uses_client_mtu", noPMTUD(1000), noPMTUD(1400), 1000},
+		{"jumbo_both", noPMTUD(9000), noPMTUD(9000), 9000},
+		// With discovery, the handshake carries each side's largest
+		// datagram: the client starts at min(its MTU, the server's) and
+		// never exceeds the server's limit.
+		{"server_max_datagram_bounds_discovery", Config{MTU: 1400}, Config{MaxDatagramSize: 1300}, 1300},
+		{"discovery_reaches_default_ceiling", Config{}, Config{}, DefaultMaxDatagramSize},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := netem.Profile{Delay: 5 * time.Millisecond, Loss: 0.02}
-				e := newNetemEnv(t, 15, p, p, &Config{MTU: tc.client}, &Config{MTU: tc.server})
+				e := newNetemEnv(t, 15, p, p, &tc.client, &tc.server)
 				var largest atomic.Int64
 				e.link.AToB().DropNth(1<<62, func(pkt []byte) bool {
 					if n := int64(len(pkt)); n > largest.Load() {

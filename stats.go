@@ -22,6 +22,9 @@ type Stats struct {
 	DuplicatesReceived             uint64 // packets or frames received twice
 	RetransmissionTimeouts         uint64
 	ProbesSent                     uint64 // tail-loss probes and pings
+	MTU                            int    // datagram size sent now (path-MTU discovery raises it)
+	MTUProbesSent                  uint64 // path-MTU probes (padded pings), not in ProbesSent
+	MTUProbesLost                  uint64 // probes not acknowledged in time
 
 	// Bad input, dropped and counted.
 	BadChecksum    uint64 // corrupted datagrams

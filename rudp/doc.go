@@ -43,7 +43,8 @@
 //
 // Types: Hello, Retry and Accept carry a Handshake body (handshake.go);
 // Data one DataFrame (data_frame.go); Ack an AckFrame (ack_frame.go, also
-// piggybacked on Data and Ping with FlagAck); Ping nothing; Reset a 16-bit
+// piggybacked on Data and Ping with FlagAck); Ping nothing but zero padding
+// (a padded ping is a path-MTU probe, RFC 8899); Reset a 16-bit
 // reason; Repair an opaque FEC repair payload. The fixed overhead is 30
 // bytes (header and trailer) plus 8 for a data frame.
 //

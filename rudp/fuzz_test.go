@@ -33,7 +33,8 @@ func FuzzPacketUnmarshal(f *testing.F) {
 		if _, err := p.Unmarshal(b); err != nil {
 			return
 		}
-		if p.Header.Type == TypeHello || p.Header.Type == TypeRetry || p.Header.Type == TypeAccept {
+		switch p.Header.Type {
+		case TypeHello, TypeRetry, TypeAccept, TypePing: // padded types
 			p.PadTo = len(b)
 		}
 		again := p.AppendTo(nil)

@@ -26,7 +26,8 @@ type Packet struct {
 	// Repair is the payload AppendTo writes for TypeRepair.
 	Repair []byte
 	// PadTo, if larger than the encoded size, makes AppendTo pad a
-	// handshake packet with zeros to PadTo bytes. Not on the wire.
+	// handshake or ping packet with zeros to PadTo bytes (padded pings are
+	// path-MTU probes). Not on the wire.
 	PadTo int
 }
 
@@ -45,12 +46,23 @@ func (p *Packet) MarshalSize() int {
 	case TypeHello, TypeRetry, TypeAccept:
 		n += p.Handshake.MarshalSize()
 		n = max(n, p.PadTo)
+	case TypePing:
+		n = max(n, p.PadTo)
 	case TypeReset:
 		n += 2
 	case TypeRepair:
 		n += len(p.Repair)
 	}
 	return n
+}
+
+// padTo appends zeros to b until the packet that starts at start, with its
+// checksum, is size bytes long.
+func padTo(b []byte, start, size int) []byte {
+	for len(b)-start+ChecksumSize < size {
+		b = append(b, 0)
+	}
+	return b
 }
 
 // AppendTo appends the encoded packet, sealed with its CRC32-C trailer.
@@ -68,9 +80,9 @@ func (p *Packet) AppendTo(b []byte) []byte {
 		b = p.Data.AppendTo(b)
 	case TypeHello, TypeRetry, TypeAccept:
 		b = p.Handshake.AppendTo(b)
-		for len(b)-start+ChecksumSize < p.PadTo {
-			b = append(b, 0)
-		}
+		b = padTo(b, start, p.PadTo)
+	case TypePing:
+		b = padTo(b, start, p.PadTo)
 	case TypeReset:
 		b = binary.BigEndian.AppendUint16(b, p.Reason)
 	case TypeRepair:
@@ -132,9 +144,17 @@ func (p *Packet) Unmarshal(b []byte) (int, error) {
 		} else {
 			p.Reason = binary.BigEndian.Uint16(rest)
 		}
-	case TypeAck, TypePing:
+	case TypeAck:
 		if len(rest) != 0 {
 			err = fmt.Errorf("%w: %d trailing bytes after %s packet", ErrMalformed, len(rest), h.Type)
+		}
+	case TypePing:
+		// Only zero padding (path-MTU probes).
+		for i, x := range rest {
+			if x != 0 {
+				err = fmt.Errorf("%w: ping padding byte %d of %d is %#x, want 0", ErrMalformed, i, len(rest), x)
+				break
+			}
 		}
 	case TypeRepair:
 		p.Repair = rest

@@ -42,6 +42,9 @@ func samplePackets() []Packet {
 	ps = append(ps, p)
 	p = mk(TypePing, 0)
 	ps = append(ps, p)
+	p = mk(TypePing, FlagAck) // a path-MTU probe with an acknowledgement
+	p.Ack, p.PadTo = ack, 1452
+	ps = append(ps, p)
 	p = mk(TypeReset, 0)
 	p.Reason = 7
 	ps = append(ps, p)
@@ -184,4 +187,27 @@ func TestPacketCodecDoesNotAllocate(t *testing.T) {
 		})
 		require.Zero(t, allocs, "%s", p.Header.Type)
 	}
+}
+
+func TestPingPadding(t *testing.T) {
+	h := Header{Version: Version, Type: TypePing, ConnID: 1, PacketNumber: 2}
+	probe := Packet{Header: h, PadTo: 1452}
+	b := probe.AppendTo(nil)
+	require.Len(t, b, 1452)
+	require.Equal(t, 1452, probe.MarshalSize())
+	var q Packet
+	n, err := q.Unmarshal(b)
+	require.NoError(t, err)
+	require.Equal(t, 1452, n)
+
+	// Padding must be zeros: a non-zero byte is malformed, with its offset.
+	body := b[:len(b)-ChecksumSize]
+	body[HeaderSize+100] = 0x5a
+	_, err = q.Unmarshal(resealed(body))
+	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorContains(t, err, "ping padding byte 100")
+
+	// PadTo below the packet's size changes nothing.
+	small := Packet{Header: h, PadTo: 10}
+	require.Len(t, small.AppendTo(nil), Overhead)
 }
