@@ -62,22 +62,26 @@ func burstGroupLossProb(k, m int, p, q float64) float64 {
 	if p >= 1 || q >= 1 {
 		return 1
 	}
+	if n > MaxDataShards+MaxParityShards {
+		return 1 // beyond the protocol: not a group
+	}
 	g := p * (1 - q) / (1 - p) // P(Good -> Bad)
 	// good[i], bad[i]: probability of i losses so far, the last packet
-	// in that state.
-	good := make([]float64, n+1)
-	bad := make([]float64, n+1)
+	// in that state. Fixed arrays: no allocation (it runs on every ack
+	// that settles a repair's fate).
+	var buf [4][MaxDataShards + MaxParityShards + 1]float64
+	good, bad, ng, nb := buf[0][:n+1], buf[1][:n+1], buf[2][:n+1], buf[3][:n+1]
 	good[0], bad[1] = 1-p, p
 	for j := 1; j < n; j++ {
-		ng := make([]float64, n+1)
-		nb := make([]float64, n+1)
+		clear(ng)
+		clear(nb)
 		for i := 0; i <= j; i++ {
 			ng[i] += good[i]*(1-g) + bad[i]*(1-q)
 			if i+1 <= n {
 				nb[i+1] += good[i]*g + bad[i]*q
 			}
 		}
-		good, bad = ng, nb
+		good, bad, ng, nb = ng, nb, good, bad
 	}
 	var sum float64
 	for i := m + 1; i <= n; i++ {
@@ -99,4 +103,72 @@ func BurstParityFor(k int, p, q, target float64, minM, maxM int) int {
 		}
 	}
 	return maxM
+}
+
+// xorBurstLossProb returns the chance that a group of k data packets
+// followed by r copies of its XOR parity, sent back to back on a path with
+// Gilbert's two-state loss (loss rate p, P(lost | previous lost) q), cannot
+// be rebuilt: two or more data packets lost, or one lost and every copy
+// with it. For k = 1 it is burstGroupLossProb(1, r, p, q).
+func xorBurstLossProb(k, r int, p, q float64) float64 {
+	if p <= 0 {
+		return 0
+	}
+	if p >= 1 || q >= 1 {
+		return 1
+	}
+	g := p * (1 - q) / (1 - p) // P(Good -> Bad)
+	// st[bad][d][all]: chain state of the last packet, data packets lost
+	// (2 meaning two or more), whether every copy so far was lost.
+	var st, nx [2][3][2]float64
+	st[0][0][1], st[1][1][1] = 1-p, p
+	for j := 1; j < k+r; j++ {
+		nx = [2][3][2]float64{}
+		for b := range 2 {
+			toBad := g
+			if b == 1 {
+				toBad = q
+			}
+			for d := range 3 {
+				for a := range 2 {
+					v := st[b][d][a]
+					if v == 0 {
+						continue
+					}
+					if j < k { // a data packet
+						nx[0][d][a] += v * (1 - toBad)
+						nx[1][min(d+1, 2)][a] += v * toBad
+					} else { // a copy: received clears "all lost"
+						nx[0][d][0] += v * (1 - toBad)
+						nx[1][d][a] += v * toBad
+					}
+				}
+			}
+		}
+		st = nx
+	}
+	var fail float64
+	for b := range 2 {
+		fail += st[b][2][0] + st[b][2][1] + st[b][1][1]
+	}
+	return fail
+}
+
+// xorCopiesFor returns how many copies of its parity a sparse XOR group
+// of k packets gets: the smallest r in [1, maxR] whose failure chance is
+// below target, or, when no r reaches it (two data losses are beyond
+// XOR), the smallest r from which more copies would gain less than
+// target.
+func xorCopiesFor(k int, p, q, target float64, maxR int) int {
+	if !(p > 0) {
+		return 1
+	}
+	floor := xorBurstLossProb(k, 64, p, q) // copies enough to never all be lost
+	for r := 1; r < maxR; r++ {
+		f := xorBurstLossProb(k, r, p, q)
+		if f < target || f-floor < target {
+			return r
+		}
+	}
+	return maxR
 }

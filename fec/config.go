@@ -31,6 +31,13 @@ const (
 	// DefaultMaxGroupJump is how far ahead of the newest group a group ID
 	// may be before the decoder rejects it as outside the window.
 	DefaultMaxGroupJump = 1 << 14
+	// DefaultSparseRepairRate bounds the extra repairs of sparse groups:
+	// 64 KiB/s (0.5 Mbit/s, 1% of a 50 Mbit/s path). Three extra
+	// 230-byte repairs per 200-byte message at 50 Hz take 35 KB/s.
+	DefaultSparseRepairRate = 64 << 10
+	// DefaultMaxCopies bounds the parity copies of a one-packet XOR group,
+	// like DefaultAdaptiveMaxM bounds RS's m.
+	DefaultMaxCopies = 4
 )
 
 // EncoderConfig configures an Encoder. The zero value is usable: zero
@@ -66,6 +73,18 @@ type EncoderConfig struct {
 	// FirstGroupID is the ID of the first group (random in a session, to
 	// make stale packets of an earlier session unlikely to match).
 	FirstGroupID uint32
+	// SparseRepairRate bounds, in bytes per second (repair header and
+	// shard), the repairs that sparse groups get beyond the regular rule
+	// (SetBurstLoss, sparse.go): a token bucket refilled at this rate that
+	// holds a quarter second of it. Zero means DefaultSparseRepairRate;
+	// negative turns the extra repairs off.
+	SparseRepairRate int
+	// MaxCopies (XOR only) bounds how many times the parity of a sparse
+	// group of one packet is sent: it is a copy of the packet, so each
+	// copy repairs the group alone, as an RS(1, m) group would with m =
+	// MaxCopies. Zero means DefaultMaxCopies; at most MaxParityShards.
+	// Full XOR groups always send one parity packet.
+	MaxCopies int
 }
 
 func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
@@ -108,6 +127,12 @@ func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
 	if c.MaxPacketSize == 0 {
 		c.MaxPacketSize = DefaultMaxPacketSize
 	}
+	if c.SparseRepairRate == 0 {
+		c.SparseRepairRate = DefaultSparseRepairRate
+	}
+	if c.MaxCopies == 0 {
+		c.MaxCopies = DefaultMaxCopies
+	}
 	switch {
 	case c.K < 1 || c.K > MaxDataShards:
 		return c, fmt.Errorf("%w: k %d outside [1, %d]", ErrInvalidConfig, c.K, MaxDataShards)
@@ -123,6 +148,8 @@ func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
 		return c, fmt.Errorf("%w: interleave %d outside [1, 16]", ErrInvalidConfig, c.Interleave)
 	case c.MaxPacketSize < 1 || c.MaxPacketSize > MaxShardSize-LengthPrefixSize:
 		return c, fmt.Errorf("%w: max packet size %d outside [1, %d]", ErrInvalidConfig, c.MaxPacketSize, MaxShardSize-LengthPrefixSize)
+	case c.MaxCopies < 1 || c.MaxCopies > MaxParityShards:
+		return c, fmt.Errorf("%w: max copies %d outside [1, %d]", ErrInvalidConfig, c.MaxCopies, MaxParityShards)
 	}
 	return c, nil
 }

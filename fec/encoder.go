@@ -19,6 +19,10 @@ type EncoderStats struct {
 	// EncodeErrors counts groups whose parity could not be computed and
 	// which were dropped without repair (never expected).
 	EncodeErrors uint64
+	// SparseRepairs counts the repair packets sparse groups got beyond
+	// the regular rule (SetBurstLoss; for XOR, the extra parity copies);
+	// SparseWithheld those the SparseRepairRate budget refused.
+	SparseRepairs, SparseWithheld uint64
 }
 
 // Encoder groups outgoing source packets and computes their repair
@@ -47,6 +51,21 @@ type Encoder struct {
 	free   []*egroup
 	mFor   [MaxDataShards + 1]uint8
 	stats  EncoderStats
+	// Sparse groups (sparse.go): repairs wanted per k' (0: regular rule),
+	// the budget's token bucket, and the latest now seen (Flush has none).
+	sparseFor [MaxDataShards + 1]uint8
+	tokens    float64
+	tokensAt  time.Time
+	bucketOn  bool
+	now       time.Time
+	// srcAcc counts recent source bytes, decaying with time constant
+	// sparseBucketSpan from srcAt: is the traffic sparse?
+	srcAcc float64
+	srcAt  time.Time
+	// lastRepairs is how many repair packets the group of the last
+	// NextRepair sends in all (the Strategy's burst sampling needs it:
+	// XOR copies share one header).
+	lastRepairs int
 }
 
 type egroup struct {
@@ -55,8 +74,9 @@ type egroup struct {
 	n        int // data shards so far
 	maxLen   int // longest packet so far
 	m        int // parity shards, fixed at close
+	nsend    int // repair packets to send: m, or XOR's parity copies
 	shardLen int
-	sent     int // parity shards handed out
+	sent     int // repair packets handed out
 	data     [][]byte
 	parity   [][]byte
 }
@@ -118,40 +138,9 @@ func (e *Encoder) SetLossRate(p float64) {
 	}
 }
 
-// SparseTargetGroupLoss is the target SetBurstLoss applies to groups the
-// delay bound closed early with at most K/2 packets: sparse, latency-bound traffic such as
-// 200-byte messages at 50 Hz, where every group FEC cannot rebuild delays
-// a message by an ARQ round trip, so the target must sit below the 1% a
-// p99 latency allows (the configured TargetGroupLoss if that is lower).
-const SparseTargetGroupLoss = 5e-3
-
-// SetBurstLoss refines SetLossRate (call it after) for a path whose
-// losses come in bursts: p is the loss rate and q the conditional loss
-// P(lost | previous packet lost) (q ≈ p when losses are independent). A
-// group the delay bound closed
-// with at most K/2 packets (sparse traffic: messages) gets the smallest m
-// in [MinM, MaxM] with P(more than m of its k'+m back-to-back packets
-// lost) under Gilbert's two-state model below min(TargetGroupLoss,
-// SparseTargetGroupLoss): under per-packet bursts a lone message's repair
-// is lost with probability q once the message was, so a bursty path needs
-// more repairs than the independent rule gives. Larger groups (bulk
-// traffic) keep SetLossRate's independent rule: their parity is the bulk
-// overhead, and interleaving, not parity, is the answer to bursts there.
-// m never drops below SetLossRate's. It takes effect for groups that
-// close after the call. Invalid p or q (NaN, outside [0,1]) are ignored.
-func (e *Encoder) SetBurstLoss(p, q float64) {
-	if !(p >= 0 && p <= 1 && q >= 0 && q <= 1) {
-		return
-	}
-	target := min(e.cfg.TargetGroupLoss, SparseTargetGroupLoss)
-	for k := 1; k <= e.cfg.K/2; k++ {
-		m := BurstParityFor(k, p, max(q, p), target, e.cfg.MinM, e.cfg.MaxM)
-		e.mFor[k] = uint8(max(int(e.mFor[k]), m))
-	}
-}
-
-// Parity returns the m a group of k packets would get now (k is clamped to
-// [1, K]).
+// Parity returns the m a group of k packets gets now under the regular
+// rule (k is clamped to [1, K]): the m of every full group and the least a
+// sparse group gets (see SparseParity).
 func (e *Encoder) Parity(k int) int {
 	return int(e.mFor[min(max(k, 1), e.cfg.K)])
 }
@@ -200,6 +189,7 @@ func (e *Encoder) AddTagged(now time.Time, tag SourceTag, pkt []byte) error {
 }
 
 func (e *Encoder) add(now time.Time, pkt []byte) {
+	e.setNow(now)
 	slot := e.rr
 	e.rr++
 	if e.rr == len(e.open) {
@@ -218,6 +208,7 @@ func (e *Encoder) add(now time.Time, pkt []byte) {
 	g.maxLen = max(g.maxLen, len(pkt))
 	e.stats.SourcePackets++
 	e.stats.SourceBytes += uint64(len(pkt))
+	e.noteSource(now, len(pkt))
 	if g.n == e.cfg.K {
 		e.close(slot, false)
 	}
@@ -241,7 +232,7 @@ func (e *Encoder) newGroup(now time.Time) *egroup {
 	g.id = e.nextID
 	e.nextID++
 	g.first = now
-	g.n, g.maxLen, g.m, g.shardLen, g.sent = 0, 0, 0, 0, 0
+	g.n, g.maxLen, g.m, g.nsend, g.shardLen, g.sent = 0, 0, 0, 0, 0, 0
 	return g
 }
 
@@ -258,6 +249,10 @@ func (e *Encoder) close(slot int, early bool) {
 		g.data[i] = d
 	}
 	g.m = e.Parity(g.n)
+	g.nsend = g.m
+	if early {
+		e.addSparseRepairs(g)
+	}
 	for j := 0; j < g.m; j++ {
 		g.parity[j] = g.parity[j][:g.shardLen]
 	}
@@ -295,6 +290,7 @@ func (e *Encoder) NextDeadline() time.Time {
 // MaxGroupDelay at now. Call it when NextDeadline passes, then drain
 // NextRepair.
 func (e *Encoder) OnTimer(now time.Time) {
+	e.setNow(now)
 	if e.cfg.MaxGroupDelay < 0 {
 		return
 	}
@@ -319,7 +315,7 @@ func (e *Encoder) Flush() {
 func (e *Encoder) PendingRepairs() int {
 	n := 0
 	for _, g := range e.ready[e.head:] {
-		n += g.m - g.sent
+		n += g.nsend - g.sent
 	}
 	return n
 }
@@ -333,19 +329,21 @@ func (e *Encoder) NextRepair() (h RepairHeader, shard []byte, ok bool) {
 		return h, nil, false
 	}
 	g := e.ready[e.head]
+	j := g.sent % g.m // XOR's copies repeat its one parity shard
 	h = RepairHeader{
 		GroupID:  g.id,
 		Scheme:   e.cfg.Scheme,
-		Index:    uint8(g.n + g.sent),
+		Index:    uint8(g.n + j),
 		K:        uint8(g.n),
 		M:        uint8(g.m),
 		ShardLen: uint16(g.shardLen),
 	}
-	shard = g.parity[g.sent]
+	shard = g.parity[j]
 	g.sent++
+	e.lastRepairs = g.nsend
 	e.stats.RepairPackets++
 	e.stats.RepairBytes += uint64(len(shard))
-	if g.sent == g.m {
+	if g.sent == g.nsend {
 		e.ready[e.head] = nil
 		e.head++
 		if e.head == len(e.ready) {

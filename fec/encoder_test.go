@@ -263,23 +263,29 @@ func TestBurstParity(t *testing.T) {
 	require.Zero(t, burstGroupLossProb(4, 1, 0, 0.5))
 	require.Equal(t, 1.0, burstGroupLossProb(4, 1, 1, 0.5))
 	// A lone message at 5% loss in bursts of mean 3 (q = 2/3): four
-	// repairs bring its loss to 1%, the cap; independent loss needs one.
+	// repairs bring its loss to 1%, the cap; independent loss needs two
+	// for the sparse target (0.1%), one for 0.5%.
 	require.Equal(t, 4, BurstParityFor(1, 0.05, 2.0/3, SparseTargetGroupLoss, 1, 4))
-	require.Equal(t, 1, BurstParityFor(1, 0.05, 0.05, SparseTargetGroupLoss, 1, 4))
+	require.Equal(t, 2, BurstParityFor(1, 0.05, 0.05, SparseTargetGroupLoss, 1, 4))
+	require.Equal(t, 1, BurstParityFor(1, 0.05, 0.05, 5e-3, 1, 4))
 
 	e, err := NewEncoder(EncoderConfig{K: 10, M: 1, MinM: 1, MaxM: 4, TargetGroupLoss: 3e-2})
 	require.NoError(t, err)
 	e.SetLossRate(0.05)
 	full, lone := e.Parity(10), e.Parity(1)
+	require.Equal(t, lone, e.SparseParity(1), "before SetBurstLoss: the regular rule")
 	e.SetBurstLoss(0.05, 0.05)
-	require.Equal(t, lone, e.Parity(1), "independent loss: the same m for a lone message")
+	require.Equal(t, max(lone, ParityFor(1, 0.05, SparseTargetGroupLoss, 1, 4)), e.SparseParity(1), "independent loss: the independent rule at the sparse target")
 	e.SetLossRate(0.05)
 	e.SetBurstLoss(0.05, 2.0/3)
-	require.Equal(t, 4, e.Parity(1), "bursty loss: more repairs for a lone message")
-	require.Equal(t, full, e.Parity(10), "full groups keep the independent rule")
-	require.Equal(t, full, e.Parity(6), "so do groups of more than K/2")
+	require.Equal(t, 4, e.SparseParity(1), "bursty loss: more repairs for a lone message")
+	require.Equal(t, lone, e.Parity(1), "the regular rule is unchanged")
+	require.Equal(t, full, e.SparseParity(10), "full groups keep the independent rule")
+	require.Equal(t, full, e.SparseParity(6), "so do groups of more than K/2")
 	e.SetBurstLoss(math.NaN(), 0.5)
-	require.Equal(t, 4, e.Parity(1), "NaN ignored")
+	require.Equal(t, 4, e.SparseParity(1), "NaN ignored")
+	e.SetBurstLoss(0, 0)
+	require.Equal(t, lone, e.SparseParity(1), "each call replaces the last")
 }
 
 func TestEncoderSteadyStateAllocs(t *testing.T) {

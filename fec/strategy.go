@@ -66,6 +66,13 @@ const (
 // DefaultAdaptiveMaxM)] with Encoder.TargetGroupLoss defaulting to
 // DefaultAdaptiveTargetGroupLoss. Set Encoder.M for a fixed m (plus
 // Adaptive for the classic adaptive mode starting at M).
+//
+// Whatever the scheme, sparse groups (messages, each alone in its group)
+// start with MaxM repairs (XOR: MaxCopies copies of its parity) from a
+// bursty prior and follow the measured loss and burstiness from there,
+// within Encoder.SparseRepairRate (see doc.go, "Sparse groups"). With XOR
+// a zero Encoder.TargetGroupLoss also defaults to
+// DefaultAdaptiveTargetGroupLoss.
 type StrategyConfig struct {
 	// Encoder configures the sending side. MaxPacketSize is set from MTU.
 	Encoder EncoderConfig
@@ -105,7 +112,9 @@ type StrategyStats struct {
 	// under the tag they carry (never expected).
 	TagErrors uint64
 	// LossEstimate is the repair-packet loss rate the adaptive mode uses;
-	// BurstEstimate its conditional loss P(lost | previous packet lost).
+	// BurstEstimate the conditional loss P(lost | previous packet lost)
+	// sparse groups are sized for (measured, blended with the prior
+	// SparsePriorBurst).
 	LossEstimate, BurstEstimate float64
 }
 
@@ -143,9 +152,12 @@ type Strategy struct {
 	inj      []Recovered
 	injBuf   []byte
 	inInject bool
-	repairs  []repairRec // repair packets awaiting an outcome (adaptive)
-	loss     float64
-	samples  int
+	// track: repair outcomes feed the estimates (estimator.go), in
+	// adaptive mode or when sparse groups may get extra repairs.
+	track   bool
+	repairs []repairRec // repair packets awaiting an outcome
+	loss    float64
+	samples int
 	// lossSlow averages over 2048 repair outcomes: sparse groups use the
 	// larger of it and loss, so quiet spells between bursts (when four
 	// repairs per message make 64 outcomes a third of a second) do not
@@ -157,6 +169,8 @@ type Strategy struct {
 	pairs             []uint64
 	lostPairs, nPairs float64
 	lastRepairPN      uint64
+	lastRepairGroup   uint32
+	lastRepairSet     bool
 	stats             StrategyStats
 }
 
@@ -185,6 +199,11 @@ func NewStrategy(env rudp.Env, cfg StrategyConfig) (*Strategy, error) {
 			cfg.Encoder.TargetGroupLoss = DefaultAdaptiveTargetGroupLoss
 		}
 	}
+	if cfg.Encoder.Scheme == SchemeXOR && cfg.Encoder.TargetGroupLoss == 0 {
+		// XOR's m is fixed; the target only sizes the parity copies of
+		// sparse groups, which should match what RS's default gives them.
+		cfg.Encoder.TargetGroupLoss = DefaultAdaptiveTargetGroupLoss
+	}
 	cfg.Decoder.MaxPacketSize = cfg.MTU + symbolPNSize
 	enc, err := NewEncoder(cfg.Encoder)
 	if err != nil {
@@ -197,6 +216,11 @@ func NewStrategy(env rudp.Env, cfg StrategyConfig) (*Strategy, error) {
 	s := &Strategy{env: env, cfg: cfg, enc: enc, dec: dec}
 	cfg.Encoder = enc.Config()
 	s.cfg.Encoder = cfg.Encoder
+	// Sparse groups start from the bursty prior (sparse.go).
+	s.track = cfg.Adaptive || cfg.Encoder.SparseRepairRate > 0
+	if s.track {
+		s.enc.SetBurstLoss(s.sparseLoss())
+	}
 	switch cfg.Fallback {
 	case FallbackNACK:
 		s.fb, s.nack = rudp.NewNACK(&fallbackEnv{env, s}, cfg.MaxAckDelay, cfg.NackRetries), true
@@ -249,7 +273,8 @@ func (*Strategy) Overhead() int { return StrategyOverhead }
 // Stats returns the strategy's counters.
 func (s *Strategy) Stats() StrategyStats {
 	st := s.stats
-	st.Encoder, st.Decoder, st.LossEstimate, st.BurstEstimate = s.enc.Stats(), s.dec.Stats(), s.loss, s.burstEstimate()
+	_, q := s.sparseLoss()
+	st.Encoder, st.Decoder, st.LossEstimate, st.BurstEstimate = s.enc.Stats(), s.dec.Stats(), s.loss, q
 	return st
 }
 
@@ -298,12 +323,13 @@ func (s *Strategy) sendRepairs(now time.Time) {
 		// The session numbers the repair packet next (it records every
 		// transmission in History), which is how its fate is found later.
 		pn := s.env.History().NextPN()
+		pairable := s.track && s.pairable(pn, b)
 		if err := s.env.SendRepair(now, b); err != nil {
 			s.stats.RepairSendErrors++
 			continue
 		}
-		if s.cfg.Adaptive && len(s.repairs) < 1024 {
-			s.repairs = append(s.repairs, repairRec{pn: pn, pairable: s.pairable(pn, b)})
+		if s.track && len(s.repairs) < 1024 {
+			s.repairs = append(s.repairs, repairRec{pn: pn, pairable: pairable})
 		}
 		s.lastRepairPN = pn
 	}
@@ -312,160 +338,12 @@ func (s *Strategy) sendRepairs(now time.Time) {
 // OnAckReceived goes to the fallback; in adaptive mode it then updates the
 // loss estimate from the repair packets whose fate is known.
 func (s *Strategy) OnAckReceived(now time.Time, ack *rudp.AckFrame, largestNewlyAcked, newData bool) {
-	if s.cfg.Adaptive {
+	if s.track {
 		s.noteAcked() // before the fallback may prune the history
 	}
 	s.fb.OnAckReceived(now, ack, largestNewlyAcked, newData)
-	if s.cfg.Adaptive {
+	if s.track {
 		s.updateLoss()
-	}
-}
-
-// repairRec is the fate of one repair packet, for the loss estimate.
-type repairRec struct {
-	pn    uint64
-	state uint8 // 0 in flight, 1 acknowledged, 2 lost
-	// pairable: if this repair is lost, the fate of packet pn-1 is an
-	// unbiased sample of P(lost | next packet lost) (see pairable).
-	pairable bool
-}
-
-// pairable reports whether the packet sent just before repair packet pn
-// (payload b) shows its true fate when the repair is lost: the previous
-// repair of the same group, or the data packet of a group of one data and
-// one repair packet (a rebuilt data packet is acknowledged like a received
-// one, so only a data packet that no repair can rebuild counts). By the
-// chain's reversibility P(previous lost | this lost) = P(lost | previous
-// lost), the burstiness the encoder needs.
-func (s *Strategy) pairable(pn uint64, b []byte) bool {
-	var h RepairHeader
-	if pn == 0 || len(b) < RepairHeaderSize {
-		return false
-	}
-	if _, err := h.Unmarshal(b[:RepairHeaderSize]); err != nil {
-		return false
-	}
-	if h.Index > h.K { // shard indexes count the data shards first
-		return s.lastRepairPN == pn-1
-	}
-	prev := s.env.History().Get(pn - 1)
-	return h.K == 1 && h.M == 1 && prev != nil && prev.HasSeq
-}
-
-// noteBurst files the predecessors of newly lost pairable repairs and
-// counts those whose fate is known (acknowledged: 0, declared lost: 1).
-func (s *Strategy) noteBurst(r repairRec) {
-	if r.state == 2 && r.pairable && len(s.pairs) < 64 {
-		s.pairs = append(s.pairs, r.pn-1)
-	}
-	h := s.env.History()
-	keep := s.pairs[:0]
-	for _, pn := range s.pairs {
-		p := h.Get(pn)
-		switch {
-		case p == nil || p.Acked:
-			// Pruned: delivered (a lost packet stays in the history for
-			// two RTOs, longer than its repair's fate takes to learn).
-			s.addPair(0)
-		case p.Lost:
-			s.addPair(1)
-		default:
-			keep = append(keep, pn)
-		}
-	}
-	s.pairs = keep
-}
-
-// addPair adds one sample with a decay of 1/32.
-func (s *Strategy) addPair(x float64) {
-	s.lostPairs = s.lostPairs*(1-1.0/32) + x
-	s.nPairs = s.nPairs*(1-1.0/32) + 1
-}
-
-// burstEstimate is P(lost | previous lost), shrunk towards the loss rate
-// (the independent case) with a prior weight of one sample.
-func (s *Strategy) burstEstimate() float64 {
-	return (s.lostPairs + s.loss) / (s.nPairs + 1)
-}
-
-// fallbackEnv is the Env the fallback sees: DeclareLost is observed so the
-// loss of repair packets feeds the adaptive estimate.
-type fallbackEnv struct {
-	rudp.Env
-	s *Strategy
-}
-
-// DeclareLost notes lost repair packets and forwards the call.
-func (e *fallbackEnv) DeclareLost(now time.Time, p *rudp.SentPacket, retransmit bool) {
-	if e.s.cfg.Adaptive {
-		for i := range e.s.repairs {
-			if r := &e.s.repairs[i]; r.pn == p.PN && r.state == 0 {
-				r.state = 2
-			}
-		}
-	}
-	e.Env.DeclareLost(now, p, retransmit)
-}
-
-func (s *Strategy) noteAcked() {
-	h := s.env.History()
-	for i := range s.repairs {
-		r := &s.repairs[i]
-		if r.state != 0 {
-			continue
-		}
-		if p := h.Get(r.pn); p == nil {
-			r.state = 3 // pruned unseen: no sample
-		} else if p.Acked {
-			r.state = 1
-		} else if p.Lost {
-			r.state = 2
-		}
-	}
-}
-
-// updateLoss feeds the outcome of each repair packet (acknowledged or
-// declared lost) into an EWMA of the loss rate, oldest first. Repair
-// packets are the sample because a rebuilt data packet is acknowledged
-// like a received one, so data acks hide the losses FEC repaired.
-func (s *Strategy) updateLoss() {
-	s.noteAcked()
-	n := 0
-	for _, r := range s.repairs {
-		if r.state == 0 {
-			break // still in flight; keep order
-		}
-		n++
-		if r.state == 3 {
-			continue
-		}
-		s.noteBurst(r)
-		x := 0.0
-		if r.state == 2 {
-			x = 1
-		}
-		s.samples++
-		w := 1 / float64(min(s.samples, 64))
-		s.loss += w * (x - s.loss)
-		s.lossSlow += (x - s.lossSlow) / float64(min(s.samples, 2048))
-	}
-	if n == 0 {
-		return
-	}
-	s.repairs = append(s.repairs[:0], s.repairs[n:]...)
-	if len(s.pairs) > 0 {
-		s.noteBurst(repairRec{}) // predecessors decided since
-	}
-	if s.samples >= 16 {
-		s.enc.SetLossRate(s.loss)
-		// Sparse groups get burst-aware parity once the measured
-		// conditional loss clearly exceeds the loss rate (three samples
-		// at least, q more than twice p): on independent loss nothing
-		// changes.
-		p := max(s.loss, s.lossSlow)
-		if q := s.burstEstimate(); s.nPairs >= 3 && q > 2*p {
-			s.enc.SetBurstLoss(p, q)
-		}
 	}
 }
 
