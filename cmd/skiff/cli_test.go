@@ -116,6 +116,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"send_missing_args", []string{"send", "x"}, exitUsage, "want FILE and ADDR"},
 		{"send_bad_recovery", []string{"send", "-recovery", "magic", "f", "a:1"}, exitUsage, `-recovery "magic"`},
 		{"send_bad_cc", []string{"send", "-cc", "vegas", "f", "a:1"}, exitUsage, `-cc "vegas"`},
+		{"send_bad_max_datagram", []string{"send", "-mtu", "1400", "-max-datagram", "1300", "f", "a:1"}, exitUsage, "-max-datagram 1300: want 1400..65000"},
 		{"send_missing_file", []string{"send", "/nonexistent/file", "127.0.0.1:1"}, exitFail, "no such file"},
 		{"recv_needs_listen", []string{"recv"}, exitUsage, "--listen is required"},
 		{"recv_bad_dir", []string{"recv", "--listen", "127.0.0.1:0", "/nonexistent"}, exitUsage, "is not a directory"},

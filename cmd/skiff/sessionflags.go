@@ -14,17 +14,19 @@ type sessionFlags struct {
 	recovery string
 	cc       string
 	mtu      int
+	maxDgram int
 }
 
 func (f *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.recovery, "recovery", "rto", "loss recovery: rto, nack, fec-rs or fec-xor")
 	fs.StringVar(&f.cc, "cc", "bbr", "congestion control: bbr, cubic, reno or none")
-	fs.IntVar(&f.mtu, "mtu", 0, "largest datagram in bytes (0 = skiff's default)")
+	fs.IntVar(&f.mtu, "mtu", 0, "datagram size a session starts with, in bytes (0 = skiff's default, 1200)")
+	fs.IntVar(&f.maxDgram, "max-datagram", 0, "largest datagram path-MTU discovery may raise the size to (0 = skiff's default, 1452; equal to -mtu turns discovery off)")
 }
 
 // config builds the session configuration, rejecting unknown names.
 func (f *sessionFlags) config() (*skiff.Config, error) {
-	cfg := &skiff.Config{MTU: f.mtu}
+	cfg := &skiff.Config{MTU: f.mtu, MaxDatagramSize: f.maxDgram}
 	switch strings.ToLower(f.recovery) {
 	case "rto":
 		cfg.Recovery = skiff.RecoveryRTO
@@ -49,6 +51,12 @@ func (f *sessionFlags) config() (*skiff.Config, error) {
 	}
 	if f.mtu != 0 && (f.mtu < skiff.MinMTU || f.mtu > skiff.MaxMTU) {
 		return nil, usageErr("-mtu %d: want %d..%d", f.mtu, skiff.MinMTU, skiff.MaxMTU)
+	}
+	if f.maxDgram != 0 && (f.maxDgram < max(f.mtu, skiff.DefaultMTU) || f.maxDgram > skiff.MaxMTU) {
+		return nil, usageErr("-max-datagram %d: want %d..%d (at least -mtu)", f.maxDgram, max(f.mtu, skiff.DefaultMTU), skiff.MaxMTU)
+	}
+	if f.maxDgram != 0 && f.maxDgram == max(f.mtu, skiff.DefaultMTU) {
+		cfg.DisablePathMTUDiscovery = true
 	}
 	return cfg, nil
 }
