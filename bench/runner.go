@@ -302,6 +302,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	runPool(realtime, o.RealtimeParallel)
 	wg.Wait()
 
+	_ = releaseKernelLinks() // namespaces kept between kernel-TCP cells
 	rep.Meta.WallSeconds = time.Since(rep.Meta.Started).Seconds()
 	sortResults(rep.Results, o)
 	rep.Summaries = Summarize(rep.Results, o)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -40,14 +41,14 @@ func (t *kernelTCPTransport) Available() error {
 }
 
 func (t *kernelTCPTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, error) {
-	lk, err := tunlink.New(tunlink.Config{AToB: spec.Profile, BToA: spec.Profile, Seed: spec.Seed})
+	lk, err := kernelLinks.get(spec)
 	if err != nil {
 		return nil, fmt.Errorf("bench: TUN link: %w", err)
 	}
 	dst := netip.AddrPortFrom(lk.AddrB, tcpPort)
 	ln, err := lk.B.Listen("tcp4", dst.String())
 	if err != nil {
-		lk.Close()
+		kernelLinks.put(lk)
 		return nil, fmt.Errorf("bench: kernel TCP listen: %w", err)
 	}
 	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
@@ -67,16 +68,25 @@ func (t *kernelTCPTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, er
 	})
 	if err != nil {
 		ln.Close()
-		lk.Close()
+		kernelLinks.put(lk)
 		return nil, fmt.Errorf("bench: kernel TCP connect: %w", err)
 	}
 	closeAll := func() error {
-		return errors.Join(cli.Close(), srv.Close(), ln.Close(), lk.Close())
+		// Reset, not FIN: no retransmitted FIN of this cell may cross the
+		// link once the next cell has it.
+		for _, c := range []net.Conn{cli, srv} {
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+		}
+		err := errors.Join(cli.Close(), srv.Close(), ln.Close())
+		kernelLinks.put(lk)
+		return err
 	}
 	return &Pair{
 		Client: newStreamEndpoint(cli),
 		Server: newStreamEndpoint(srv),
-		Link:   pipesLink{lk.AToB(), lk.BToA()},
+		Link:   pipesLink{lk.AToB(), lk.BToA()}, // this cell's pipes: Reset swaps them
 		Close:  onceErr(closeAll),
 	}, nil
 }
@@ -85,3 +95,66 @@ func (t *kernelTCPTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, er
 func kernelTCPTransports() []Transport {
 	return []Transport{newKernelTCPTransport("bbr"), newKernelTCPTransport("cubic"), newKernelTCPTransport("reno")}
 }
+
+// kernelLinks keeps the TUN links of finished kernel-TCP cells for the next
+// ones: each cell gets fresh pipes (tunlink.Link.Reset: its own profile,
+// seed and zeroed counters) but reuses the namespaces and TUN devices.
+// Creating and deleting a network namespace costs the kernel milliseconds
+// of work that stall every other runner on a 2-core machine — the latency
+// cells running beside it measured those stalls.
+var kernelLinks linkPool
+
+// maxIdleLinks bounds the links kept between cells.
+const maxIdleLinks = 16
+
+type linkPool struct {
+	mu   sync.Mutex
+	idle []*tunlink.Link
+}
+
+// get returns an idle link reset for spec, or a new one.
+func (p *linkPool) get(spec LinkSpec) (*tunlink.Link, error) {
+	p.mu.Lock()
+	var lk *tunlink.Link
+	if n := len(p.idle); n > 0 {
+		lk, p.idle = p.idle[n-1], p.idle[:n-1]
+	}
+	p.mu.Unlock()
+	if lk == nil {
+		return tunlink.New(tunlink.Config{AToB: spec.Profile, BToA: spec.Profile, Seed: spec.Seed})
+	}
+	if err := lk.Reset(spec.Profile, spec.Profile, spec.Seed); err != nil {
+		p.put(lk)
+		return nil, err
+	}
+	return lk, nil
+}
+
+// put keeps lk for a later cell (its sockets must be closed).
+func (p *linkPool) put(lk *tunlink.Link) {
+	p.mu.Lock()
+	if len(p.idle) < maxIdleLinks {
+		p.idle = append(p.idle, lk)
+		lk = nil
+	}
+	p.mu.Unlock()
+	if lk != nil {
+		lk.Close()
+	}
+}
+
+// drain closes the idle links.
+func (p *linkPool) drain() error {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	var errs []error
+	for _, lk := range idle {
+		errs = append(errs, lk.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// releaseKernelLinks closes the TUN links kept between kernel-TCP cells.
+func releaseKernelLinks() error { return kernelLinks.drain() }

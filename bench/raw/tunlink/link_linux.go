@@ -32,7 +32,8 @@ type Link struct {
 	MTU          int
 
 	tunA, tunB *netns.TUN
-	aToB, bToA *netem.Pipe
+	// The pipes are swapped by Reset while the forwarders run.
+	aToB, bToA atomic.Pointer[netem.Pipe]
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
 
@@ -78,17 +79,41 @@ func New(cfg Config) (l *Link, err error) {
 	if l.tunB, err = setup(l.B, name+"b", netip.PrefixFrom(l.AddrB, cfg.Prefix.Bits()), cfg.MTU); err != nil {
 		return nil, err
 	}
-	tunA, tunB := l.tunA, l.tunB
-	if l.aToB, err = netem.NewPipe(cfg.AToB, cfg.Seed, func(p []byte) { l.write(tunB, p) }); err != nil {
-		return nil, fmt.Errorf("tunlink: AToB: %w", err)
-	}
-	if l.bToA, err = netem.NewPipe(cfg.BToA, cfg.Seed+1, func(p []byte) { l.write(tunA, p) }); err != nil {
-		return nil, fmt.Errorf("tunlink: BToA: %w", err)
+	if err = l.Reset(cfg.AToB, cfg.BToA, cfg.Seed); err != nil {
+		return nil, err
 	}
 	l.wg.Add(2)
-	go l.forward(tunA, l.aToB)
-	go l.forward(tunB, l.bToA)
+	go l.forward(l.tunA, &l.aToB)
+	go l.forward(l.tunB, &l.bToA)
 	return l, nil
+}
+
+// Reset replaces both pipes with new ones built from the given profiles and
+// seed (BToA uses seed+1), as New would: counters start at zero and
+// packets still in the old pipes are discarded. It lets a caller reuse the
+// namespaces and TUN devices for another measurement instead of creating
+// new ones (creating and deleting network namespaces costs the kernel
+// milliseconds of work that stall every other process on a small machine).
+// Close the sockets of the previous measurement first (with SO_LINGER 0,
+// so that no FIN retransmission crosses the new pipes).
+func (l *Link) Reset(aToB, bToA netem.Profile, seed int64) error {
+	tunA, tunB := l.tunA, l.tunB
+	ab, err := netem.NewPipe(aToB, seed, func(p []byte) { l.write(tunB, p) })
+	if err != nil {
+		return fmt.Errorf("tunlink: AToB: %w", err)
+	}
+	ba, err := netem.NewPipe(bToA, seed+1, func(p []byte) { l.write(tunA, p) })
+	if err != nil {
+		ab.Close()
+		return fmt.Errorf("tunlink: BToA: %w", err)
+	}
+	for _, old := range []*netem.Pipe{l.aToB.Swap(ab), l.bToA.Swap(ba)} {
+		if old != nil {
+			old.Close()
+		}
+	}
+	l.writeErrors.Store(0)
+	return nil
 }
 
 func setup(ns *netns.NS, ifname string, p netip.Prefix, mtu int) (*netns.TUN, error) {
@@ -109,9 +134,9 @@ func setup(ns *netns.NS, ifname string, p netip.Prefix, mtu int) (*netns.TUN, er
 	return t, nil
 }
 
-// forward reads packets the kernel sends into t and offers them to pipe
-// until t is closed.
-func (l *Link) forward(t *netns.TUN, pipe *netem.Pipe) {
+// forward reads packets the kernel sends into t and offers them to the
+// current pipe until t is closed.
+func (l *Link) forward(t *netns.TUN, pipe *atomic.Pointer[netem.Pipe]) {
 	defer l.wg.Done()
 	buf := make([]byte, 65536)
 	for {
@@ -119,7 +144,7 @@ func (l *Link) forward(t *netns.TUN, pipe *netem.Pipe) {
 		if err != nil {
 			return
 		}
-		pipe.Send(buf[:n])
+		pipe.Load().Send(buf[:n])
 	}
 }
 
@@ -131,13 +156,13 @@ func (l *Link) write(t *netns.TUN, p []byte) {
 
 // AToB returns the pipe carrying A's packets to B (to change its profile,
 // script drops, capture).
-func (l *Link) AToB() *netem.Pipe { return l.aToB }
+func (l *Link) AToB() *netem.Pipe { return l.aToB.Load() }
 
 // BToA returns the pipe carrying B's packets to A.
-func (l *Link) BToA() *netem.Pipe { return l.bToA }
+func (l *Link) BToA() *netem.Pipe { return l.bToA.Load() }
 
 // Stats returns both pipes' counters.
-func (l *Link) Stats() (aToB, bToA netem.Stats) { return l.aToB.Stats(), l.bToA.Stats() }
+func (l *Link) Stats() (aToB, bToA netem.Stats) { return l.AToB().Stats(), l.BToA().Stats() }
 
 // WriteErrors counts packets the kernel refused when they were written into
 // the far TUN (normally zero; the kernel reports a corrupted IP header this way).
@@ -149,7 +174,7 @@ func (l *Link) WriteErrors() uint64 { return l.writeErrors.Load() }
 func (l *Link) Close() error {
 	var errs []error
 	l.closeOnce.Do(func() {
-		for _, p := range []*netem.Pipe{l.aToB, l.bToA} {
+		for _, p := range []*netem.Pipe{l.aToB.Load(), l.bToA.Load()} {
 			if p != nil {
 				errs = append(errs, p.Close())
 			}

@@ -57,6 +57,40 @@ func TestLinkUDPBothWays(t *testing.T) {
 	}, 3*time.Second, time.Millisecond)
 }
 
+// TestResetReusesLink checks that Reset swaps in new pipes: the new profile
+// applies (a link that drops everything, then a clean one), counters start
+// from zero, and a bad profile is rejected without touching the link.
+func TestResetReusesLink(t *testing.T) {
+	needRoot(t)
+	l, err := New(Config{})
+	require.NoError(t, err)
+	defer l.Close()
+	pb, err := l.B.ListenPacket("udp4", netip.AddrPortFrom(l.AddrB, 4001).String())
+	require.NoError(t, err)
+	defer pb.Close()
+	pa, err := l.A.ListenPacket("udp4", netip.AddrPortFrom(l.AddrA, 4001).String())
+	require.NoError(t, err)
+	defer pa.Close()
+	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(l.AddrB, 4001))
+	buf := make([]byte, 100)
+
+	require.NoError(t, l.Reset(netem.Profile{Loss: 1}, netem.Profile{}, 7))
+	_, err = pa.WriteTo([]byte("dropped"), to)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { ab, _ := l.Stats(); return ab.DroppedLoss == 1 }, 3*time.Second, time.Millisecond)
+
+	require.Error(t, l.Reset(netem.Profile{Loss: 2}, netem.Profile{}, 7), "invalid profile")
+	require.NoError(t, l.Reset(netem.Profile{Delay: 5 * time.Millisecond}, netem.Profile{}, 8))
+	ab, _ := l.Stats()
+	require.Zero(t, ab.OfferedPackets, "a reset link counts from zero")
+	_, err = pa.WriteTo([]byte("delivered"), to)
+	require.NoError(t, err)
+	require.NoError(t, pb.SetReadDeadline(time.Now().Add(3*time.Second)))
+	n, _, err := pb.ReadFrom(buf)
+	require.NoError(t, err)
+	require.Equal(t, "delivered", string(buf[:n]))
+}
+
 func TestNewFailsCleanly(t *testing.T) {
 	needRoot(t)
 	_, err := New(Config{BToA: netem.Profile{Loss: 2}})
