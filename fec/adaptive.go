@@ -109,13 +109,14 @@ func BurstParityFor(k int, p, q, target float64, minM, maxM int) int {
 // followed by r copies of its XOR parity, sent back to back on a path with
 // Gilbert's two-state loss (loss rate p, P(lost | previous lost) q), cannot
 // be rebuilt: two or more data packets lost, or one lost and every copy
-// with it. For k = 1 it is burstGroupLossProb(1, r, p, q).
-func xorBurstLossProb(k, r int, p, q float64) float64 {
+// with it. floor is the first part alone, which no number of copies
+// helps. For k = 1, fail is burstGroupLossProb(1, r, p, q).
+func xorBurstLossProb(k, r int, p, q float64) (fail, floor float64) {
 	if p <= 0 {
-		return 0
+		return 0, 0
 	}
 	if p >= 1 || q >= 1 {
-		return 1
+		return 1, 1
 	}
 	g := p * (1 - q) / (1 - p) // P(Good -> Bad)
 	// st[bad][d][all]: chain state of the last packet, data packets lost
@@ -147,11 +148,11 @@ func xorBurstLossProb(k, r int, p, q float64) float64 {
 		}
 		st = nx
 	}
-	var fail float64
 	for b := range 2 {
-		fail += st[b][2][0] + st[b][2][1] + st[b][1][1]
+		floor += st[b][2][0] + st[b][2][1]
+		fail += st[b][1][1]
 	}
-	return fail
+	return fail + floor, floor
 }
 
 // xorCopiesFor returns how many copies of its parity a sparse XOR group
@@ -163,10 +164,8 @@ func xorCopiesFor(k int, p, q, target float64, maxR int) int {
 	if !(p > 0) {
 		return 1
 	}
-	floor := xorBurstLossProb(k, 64, p, q) // copies enough to never all be lost
 	for r := 1; r < maxR; r++ {
-		f := xorBurstLossProb(k, r, p, q)
-		if f < target || f-floor < target {
+		if f, floor := xorBurstLossProb(k, r, p, q); f < target || f-floor < target {
 			return r
 		}
 	}

@@ -54,10 +54,13 @@ type Encoder struct {
 	// Sparse groups (sparse.go): repairs wanted per k' (0: regular rule),
 	// the budget's token bucket, and the latest now seen (Flush has none).
 	sparseFor [MaxDataShards + 1]uint8
-	tokens    float64
-	tokensAt  time.Time
-	bucketOn  bool
-	now       time.Time
+	// SetBurstLoss's p and q, and those sparseFor was computed for.
+	burstP, burstQ, tableP, tableQ float64
+	burstSet, tableOK              bool
+	tokens                         float64
+	tokensAt                       time.Time
+	bucketOn                       bool
+	now                            time.Time
 	// srcAcc counts recent source bytes, decaying with time constant
 	// sparseBucketSpan from srcAt: is the traffic sparse?
 	srcAcc float64

@@ -52,10 +52,24 @@ const (
 // was never called (or with a negative SparseRepairRate) gives sparse
 // groups the regular rule. It takes effect for groups that close after
 // the call. Invalid p or q (NaN, outside [0,1]) are ignored.
+//
+// It only records p and q: the repair counts are computed when a sparse
+// group next closes (or SparseParity asks), so a session calling it on
+// every ack costs nothing while it sends no sparse groups.
 func (e *Encoder) SetBurstLoss(p, q float64) {
 	if !(p >= 0 && p <= 1 && q >= 0 && q <= 1) || e.cfg.SparseRepairRate < 0 {
 		return
 	}
+	e.burstP, e.burstQ, e.burstSet = p, q, true
+}
+
+// sparseTable brings sparseFor up to date with the last SetBurstLoss.
+func (e *Encoder) sparseTable() {
+	if !e.burstSet || (e.burstP == e.tableP && e.burstQ == e.tableQ && e.tableOK) {
+		return
+	}
+	p, q := e.burstP, e.burstQ
+	e.tableP, e.tableQ, e.tableOK = p, q, true
 	target := min(e.cfg.TargetGroupLoss, SparseTargetGroupLoss)
 	for k := 1; k <= e.cfg.K/2; k++ {
 		if e.cfg.Scheme == SchemeXOR {
@@ -71,6 +85,7 @@ func (e *Encoder) SetBurstLoss(p, q float64) {
 // Parity(k) and SetBurstLoss's choice. For XOR it counts the copies of
 // the one parity packet.
 func (e *Encoder) SparseParity(k int) int {
+	e.sparseTable()
 	k = min(max(k, 1), e.cfg.K)
 	return max(e.Parity(k), int(e.sparseFor[k]))
 }
@@ -110,6 +125,7 @@ func (e *Encoder) addSparseRepairs(g *egroup) {
 	if g.n > e.cfg.K/2 || e.cfg.SparseRepairRate < 0 {
 		return
 	}
+	e.sparseTable()
 	want := int(e.sparseFor[g.n]) - g.nsend
 	if want <= 0 {
 		return

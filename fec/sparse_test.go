@@ -324,3 +324,24 @@ func TestStrategySparseRepairs(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSetBurstLoss: the sparse table's cost after each new (p, q)
+// (the Strategy sets them on every ack that settles a repair's fate; the
+// table is recomputed when a sparse group closes). No allocation.
+func BenchmarkSetBurstLoss(b *testing.B) {
+	for _, s := range []Scheme{SchemeReedSolomon, SchemeXOR} {
+		b.Run(s.String(), func(b *testing.B) {
+			cfg := EncoderConfig{Scheme: s, K: 10}
+			if s == SchemeReedSolomon {
+				cfg.MaxM = 4
+			}
+			e, err := NewEncoder(cfg)
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				e.SetBurstLoss(0.05, 0.5+float64(i%10)/50)
+				e.SparseParity(1) // recomputes the table
+			}
+		})
+	}
+}
