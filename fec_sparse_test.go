@@ -25,7 +25,11 @@ import (
 // TestFECSparseP4Latency: 200-byte reliable ordered messages at 50 Hz over
 // P4 (5% Gilbert-Elliott loss, mean burst 3, ±5 ms jitter), 300 per seed,
 // latencies pooled over the seeds: the p99 of both FEC schemes stays under
-// issue 8's 25 ms, and what it costs on the wire stays bounded.
+// issue 8's 25 ms, and what it costs on the wire stays bounded. Seeds
+// 21–30, not TestP4MessageLatency's 1–10: with a cap of 4 repairs, seeds
+// 1–10 gave 16–22 ms and seeds 11–50 33–35 ms (a 1% failure rate at
+// exactly p99), so the cap (SparseMaxM, MaxCopies: 6) is checked on seeds
+// it was not chosen on.
 func TestFECSparseP4Latency(t *testing.T) {
 	const msgs = 300
 	seeds := 10
@@ -39,7 +43,7 @@ func TestFECSparseP4Latency(t *testing.T) {
 		}
 		var pooled []time.Duration
 		var wire, extras uint64
-		for seed := 1; seed <= seeds; seed++ {
+		for seed := 21; seed < 21+seeds; seed++ {
 			synctest.Test(t, func(t *testing.T) {
 				cfg := st.cfg
 				p := p4Profile(t)
@@ -65,9 +69,9 @@ func TestFECSparseP4Latency(t *testing.T) {
 		fmt.Fprintf(&sb, "%-8s p50 %5.1f ms  p99 %5.1f ms  max %5.1f ms  wire/payload %.2f  extra repairs per message %.2f\n",
 			st.name, float64(p50)/1e6, float64(p99)/1e6, float64(pooled[n-1])/1e6, ratio, float64(extras)/float64(n))
 		require.LessOrEqual(t, p99, 25*time.Millisecond, "%s: pooled P4 message p99 over %d seeds", st.name, seeds)
-		// A message and up to four repairs, each with its headers; the
+		// A message and up to six repairs, each with its headers; the
 		// acks the receiver sends go the other way.
-		require.Less(t, ratio, 7.5, "%s: wire bytes per message byte", st.name)
+		require.Less(t, ratio, 10.0, "%s: wire bytes per message byte", st.name)
 	}
 	t.Logf("P4, 50 Hz x 200 B, %d seeds x %d messages, pooled:\n%s", seeds, msgs, sb.String())
 }

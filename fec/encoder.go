@@ -224,7 +224,7 @@ func (e *Encoder) newGroup(now time.Time) *egroup {
 		e.free = e.free[:n-1]
 	} else {
 		size := e.cfg.MaxPacketSize + LengthPrefixSize
-		g = &egroup{data: make([][]byte, e.cfg.K), parity: make([][]byte, e.cfg.MaxM)}
+		g = &egroup{data: make([][]byte, e.cfg.K), parity: make([][]byte, max(e.cfg.MaxM, e.cfg.SparseMaxM))}
 		for i := range g.data {
 			g.data[i] = make([]byte, 0, size)
 		}

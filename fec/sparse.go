@@ -19,8 +19,9 @@ const SparseTargetGroupLoss = 1e-3
 // one (see SetBurstLoss and doc.go, "Sparse groups"): 5% loss in bursts
 // with P(lost | previous lost) = 0.7, a mean burst of 3.3 packets, a
 // little worse than the bench's P4 profile. Under it a lone message needs
-// more repairs than any MaxM allows, so sparse groups start at MaxM (or
-// MaxCopies) and fall back as repair outcomes show a cleaner path.
+// more repairs than any SparseMaxM allows, so sparse groups start at
+// SparseMaxM (or MaxCopies) and fall back as repair outcomes show a
+// cleaner path.
 const (
 	SparsePriorLoss  = 0.05
 	SparsePriorBurst = 0.7
@@ -30,7 +31,7 @@ const (
 // may come in bursts: p is the loss rate and q the conditional loss
 // P(lost | previous packet lost) (q ≈ p when losses are independent). A
 // sparse group is one the delay bound closed (or Flush) with k' ≤ K/2
-// packets. It gets the smallest m in [MinM, MaxM] with P(more than m of
+// packets. It gets the smallest m in [MinM, SparseMaxM] with P(more than m of
 // its k'+m back-to-back packets lost) under Gilbert's two-state model
 // below min(TargetGroupLoss, SparseTargetGroupLoss), and never less than
 // the regular rule (Parity): under per-packet bursts a lone message's
@@ -76,7 +77,7 @@ func (e *Encoder) sparseTable() {
 			e.sparseFor[k] = uint8(xorCopiesFor(k, p, max(q, p), target, e.cfg.MaxCopies))
 			continue
 		}
-		e.sparseFor[k] = uint8(BurstParityFor(k, p, max(q, p), target, e.cfg.MinM, e.cfg.MaxM))
+		e.sparseFor[k] = uint8(BurstParityFor(k, p, max(q, p), target, e.cfg.MinM, e.cfg.SparseMaxM))
 	}
 }
 
@@ -150,6 +151,6 @@ func (e *Encoder) addSparseRepairs(g *egroup) {
 	e.stats.SparseWithheld += uint64(want - grant)
 	g.nsend += grant
 	if e.cfg.Scheme != SchemeXOR {
-		g.m = g.nsend // distinct RS parity shards, at most MaxM
+		g.m = g.nsend // distinct RS parity shards, at most SparseMaxM
 	}
 }

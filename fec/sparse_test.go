@@ -25,19 +25,19 @@ func TestEncoderSparseRepairs(t *testing.T) {
 		flush bool // close by Flush instead of the delay bound
 		want  int  // repair packets
 	}{
-		{"rs_lone_bursty", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 1, false, 4},
-		{"rs_lone_flush", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 1, true, 4},
+		{"rs_lone_bursty", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 1, false, 6},
+		{"rs_lone_flush", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 1, true, 6},
 		{"rs_lone_not_told", EncoderConfig{K: 10, M: 1, MaxM: 4}, false, 1, false, 1},
-		{"rs_half_bursty", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 5, false, 4},
+		{"rs_half_bursty", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 5, false, 6},
 		{"rs_over_half", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 6, false, 1},
 		{"rs_full", EncoderConfig{K: 10, M: 1, MaxM: 4}, true, 10, false, 1},
-		{"rs_capped_by_max_m", EncoderConfig{K: 10, M: 1, MaxM: 2}, true, 1, false, 2},
+		{"rs_capped_by_sparse_max_m", EncoderConfig{K: 10, M: 1, MaxM: 2, SparseMaxM: 3}, true, 1, false, 3},
 		{"rs_off", EncoderConfig{K: 10, M: 1, MaxM: 4, SparseRepairRate: -1}, true, 1, false, 1},
-		{"xor_lone_copies", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 1, false, 4},
+		{"xor_lone_copies", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 1, false, 6},
 		{"xor_lone_max_copies", EncoderConfig{Scheme: SchemeXOR, K: 10, MaxCopies: 2}, true, 1, false, 2},
 		// Two data losses are beyond XOR, but copies still cover the
-		// parity's own loss: 4 until they gain less than the target.
-		{"xor_pair", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 2, false, 4},
+		// parity's own loss: copies until they gain less than the target.
+		{"xor_pair", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 2, false, 6},
 		{"xor_over_half", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 6, false, 1},
 		{"xor_full", EncoderConfig{Scheme: SchemeXOR, K: 10}, true, 10, false, 1},
 		{"xor_not_told", EncoderConfig{Scheme: SchemeXOR, K: 10}, false, 1, false, 1},
@@ -86,7 +86,7 @@ func TestEncoderSparseRepairs(t *testing.T) {
 }
 
 // TestEncoderSparseBudget: 200-byte messages at 50 Hz, each alone in its
-// group, want three extra repairs each (about 32 kB/s); with a budget of
+// group, want five extra repairs each (about 55 kB/s); with a budget of
 // 20 kB/s the extras paid over 10 s stay within the rate plus the bucket,
 // and the rest is counted as withheld. Each group still gets its regular
 // repair. A source above the budget (1200 bytes at 1 kHz, a bulk flow's
@@ -129,12 +129,12 @@ func TestEncoderSparseBudget(t *testing.T) {
 			secs := now.Sub(t0).Seconds()
 			require.LessOrEqual(t, float64(extraBytes), rate*secs+rate*sparseBucketSpan.Seconds())
 			require.GreaterOrEqual(t, float64(extraBytes), tc.minShare*rate*secs, "the budget is used")
-			require.Equal(t, uint64(3*tc.n), st.SparseRepairs+st.SparseWithheld)
+			require.Equal(t, uint64(5*tc.n), st.SparseRepairs+st.SparseWithheld)
 			require.Positive(t, st.SparseWithheld)
 			if tc.noExtras {
 				// Only the first groups, before 16 kB (a quarter second
 				// of the budget) of source have gone out.
-				require.LessOrEqual(t, st.SparseRepairs, uint64(3*(rate/4/tc.size+1)))
+				require.LessOrEqual(t, st.SparseRepairs, uint64(5*(rate/4/tc.size+1)))
 			}
 		})
 	}
@@ -161,7 +161,7 @@ func TestDecoderDuplicateRepairs(t *testing.T) {
 		}
 		copies = append(copies, b)
 	}
-	require.Len(t, copies, 4)
+	require.Len(t, copies, DefaultMaxCopies)
 	for _, tc := range []struct {
 		name      string
 		order     []int // -1 the data packet, else a copy
@@ -271,13 +271,13 @@ func TestStrategySparseRepairs(t *testing.T) {
 		burstMax  float64 // and at most
 		maxExtraB float64 // extra repair bytes per second at most (0: no check)
 	}{
-		{"rs_clean", StrategyConfig{}, 0, 0, 4, 1, 1, 0.6, 0.7, 0},
-		{"rs_independent_5pct", StrategyConfig{}, 0.05, 0.05, 4, 2, 3, 0, 0.25, 0},
-		{"rs_bursty_p4", StrategyConfig{}, 0.05, 2.0 / 3, 4, 4, 4, 0.5, 0.8, 0},
-		{"xor_clean", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0, 0, 4, 1, 1, 0.6, 0.7, 0},
-		{"xor_independent_5pct", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0.05, 0.05, 4, 2, 3, 0, 0.25, 0},
-		{"xor_bursty_p4", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0.05, 2.0 / 3, 4, 4, 4, 0.5, 0.8, 0},
-		{"rs_budget", StrategyConfig{Encoder: EncoderConfig{SparseRepairRate: 5000}}, 0.05, 2.0 / 3, 4, 1, 3, 0.5, 0.8, 5000},
+		{"rs_clean", StrategyConfig{}, 0, 0, 6, 1, 1, 0.6, 0.7, 0},
+		{"rs_independent_5pct", StrategyConfig{}, 0.05, 0.05, 6, 2, 3, 0, 0.25, 0},
+		{"rs_bursty_p4", StrategyConfig{}, 0.05, 2.0 / 3, 6, 6, 6, 0.5, 0.8, 0},
+		{"xor_clean", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0, 0, 6, 1, 1, 0.6, 0.7, 0},
+		{"xor_independent_5pct", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0.05, 0.05, 6, 2, 3, 0, 0.25, 0},
+		{"xor_bursty_p4", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR}}, 0.05, 2.0 / 3, 6, 6, 6, 0.5, 0.8, 0},
+		{"rs_budget", StrategyConfig{Encoder: EncoderConfig{SparseRepairRate: 5000}}, 0.05, 2.0 / 3, 6, 1, 3, 0.5, 0.8, 5000},
 		{"rs_off", StrategyConfig{Encoder: EncoderConfig{SparseRepairRate: -1}}, 0.05, 2.0 / 3, 1, 1, 1, 0, 1, 0},
 		{"xor_off", StrategyConfig{Encoder: EncoderConfig{Scheme: SchemeXOR, SparseRepairRate: -1}}, 0.05, 2.0 / 3, 1, 1, 1, 0, 1, 0},
 	} {
