@@ -224,9 +224,13 @@ const maxTailFires = 6
 // tailDelay is how long after its transmission a tail packet (one that
 // fewer than the packet threshold of later packets follow, so fast
 // retransmit cannot find its loss) is declared lost: SRTT +
-// max(4·RTTVAR, TailGranularity), plus the peer's ack delay unless the
+// max(4·RTTVAR, TailGranularity) or, in a short flight, at most the
+// largest RTT of the last second + TailGranularity (under jitter RTTVAR
+// swings with every sample and 4·RTTVAR overshoots the largest RTT: ±5 ms
+// each way, 36-44 ms against 30); plus the peer's ack delay unless the
 // packet was sparse (sent more than the ack delay after the previous
-// transmission: the receiver acknowledges such packets at once).
+// transmission) or one of three or more copies sent back to back: the
+// receiver acknowledges those at once.
 func (s *senderTimers) tailDelay(p *SentPacket, short bool) time.Duration {
 	r := s.env.RTT()
 	d := r.SmoothedOrInitial() + max(4*r.RTTVar(), TailGranularity) + s.tailExtra
@@ -442,11 +446,14 @@ func (s *senderTimers) onRTO(now time.Time) {
 // timer expired: a lone lost message is resent about one RTT after it was
 // sent instead of when the next message's acknowledgement reveals the hole.
 //
-// The oldest frame resent goes out twice, back to back (RFC 9002 §6.2.4
-// lets a probe timeout send two datagrams): a loss burst that took the
-// original and the packets after it is likely still on, and under
+// The oldest frame resent goes out at least twice, back to back (RFC 9002
+// §6.2.4 lets a probe timeout send two datagrams): a loss burst that took
+// the original and the packets after it is likely still on, and under
 // per-packet burst loss each packet sent is another chance to get
-// through; the duplicate costs one small packet per expiry.
+// through. In a short flight it goes out as often as the measured loss
+// clustering asks (burstEstimator.copies: 2 under random loss, up to
+// maxTailCopies under bursts); the copies cost small packets, and only
+// when a message was lost.
 func (s *senderTimers) onTail(now time.Time) {
 	h, sb := s.env.History(), s.env.SendBuffer()
 	copies := 2

@@ -5,18 +5,24 @@ import "time"
 // NACK is the receiver-driven strategy. The receiver keeps a NackList:
 // a gap in the reliable sequence numbers seen at t1 is reported in the
 // next ack once t1 + RTTVAR has passed, and again every RTO (see
-// renackInterval) while missing,
-// at most MaxReports times; arrivals (retransmitted ones included) leave the
-// list at once. The sender retransmits exactly the NACKed frames, once per
-// NACK: a frame already retransmitted less than one SRTT ago is not sent
-// again for a duplicate report. Acknowledgements still release the send
-// buffer and drive congestion control; a packet not acknowledged 9/8 RTT
-// after a later one was leaves the flight, but only the NACK declares it
-// lost (the congestion signal) and retransmits it, so reordering costs
-// neither retransmissions nor window (the session still reports such a
-// packet's late acknowledgement to congestion control as a delivery). The retransmission timer (at twice the RTO) and the
-// tail-loss probe remain as the last resort for tail loss, dead links and
-// sequence numbers the receiver gave up on.
+// renackInterval) while missing, at most MaxReports times; arrivals
+// (retransmitted ones included) leave the list at once. The sender
+// retransmits exactly the NACKed frames, once per NACK: a frame already
+// retransmitted less than one SRTT ago is not sent again for a duplicate
+// report. Acknowledgements still release the send buffer and drive
+// congestion control; a packet not acknowledged 9/8 RTT after a later one
+// was leaves the flight, but only the NACK declares it lost (the
+// congestion signal) and retransmits it, so reordering costs neither
+// retransmissions nor window (the session still reports such a packet's
+// late acknowledgement to congestion control as a delivery).
+//
+// The sender keeps Timed's tail timer (a sparse sender's lost message is
+// resent about one RTT after it left, before the NACK that the next
+// arrival triggers could come back), and in a short flight an answered
+// NACK's retransmission goes out as many times as the measured loss
+// clustering asks, as Timed's resends do. The retransmission timer (at
+// twice the RTO) remains the last resort for dead links and sequence
+// numbers the receiver gave up on.
 //
 // Create it with NewNACK; it is not safe for concurrent use.
 type NACK struct {

@@ -5,13 +5,24 @@ import "time"
 // Timed is the timed-RTO strategy: the sender detects losses from the
 // acknowledgement ranges (a hole passed by 3 later packets, or older than
 // 9/8 RTT: fast retransmit), retransmits on a per-packet timer with
-// exponential backoff, and runs a tail timer (SRTT + max(4·RTTVAR, 2 ms))
-// on the packets no later acknowledgement can reveal: the last three, and
-// every live one of a short flight once acknowledgements stopped, so a
-// sparse sender (messages at 50 Hz) hit by a loss burst resends each lost
-// message about one RTT after its last transmission, twice back to back,
-// up to six times before the RTO takes over. The receiver sends no
-// feedback beyond acknowledgements.
+// exponential backoff, and runs a tail timer on the packets no later
+// acknowledgement can reveal: the last three, and every live one of a
+// short flight once acknowledgements stopped. Its delay is SRTT +
+// max(4·RTTVAR, 2 ms), in a short flight at most the largest RTT of the
+// last second + 2 ms, so a sparse sender (messages at 50 Hz) hit by a loss
+// burst resends each lost message about one RTT after its last
+// transmission, up to six times before the backed-off RTO takes over (a
+// dead path); every acknowledgement of a later packet restarts the count,
+// so a path that delivers anything never backs off.
+//
+// A short flight's resends (tail expiry or threshold loss) go out back to
+// back as many times as the path's loss clustering asks: the sender
+// measures P(lost | previous lost) over settled transmissions and sends
+// enough copies that all are lost with a chance of at most 1/10 (two under
+// random loss, up to six under Gilbert-Elliott bursts of mean length 3,
+// four before any loss was seen). A long (bulk) flight resends once, and
+// twice on a tail expiry. The receiver sends no feedback beyond
+// acknowledgements.
 //
 // Create it with NewTimed; it is not safe for concurrent use.
 type Timed struct {
