@@ -13,6 +13,8 @@ type sentPacket struct {
 	delivered     int64     // C.delivered when sent
 	deliveredTime time.Time // C.delivered_time when sent
 	firstSentTime time.Time // C.first_sent_time when sent
+	txInflight    int       // bytes in flight once it left, itself included (BBRv2 tx_in_flight)
+	lost          int64     // C.lost when sent
 }
 
 // rateSample is one delivery-rate sample, taken when a packet is acked.
@@ -44,6 +46,7 @@ type bandwidthSampler struct {
 	deliveredTime time.Time // C.delivered_time
 	firstSentTime time.Time // C.first_sent_time
 	appLimitedEnd int64     // C.app_limited: marks until delivered passes it
+	lost          int64     // C.lost: bytes declared lost
 }
 
 // onSent records packet pn of bytes sent at now with flight bytes already
@@ -56,7 +59,7 @@ func (s *bandwidthSampler) onSent(now time.Time, pn uint64, bytes, flight int) {
 	*slot = sentPacket{
 		pn: pn, bytes: bytes, present: true, sentTime: now,
 		delivered: s.delivered, deliveredTime: s.deliveredTime, firstSentTime: s.firstSentTime,
-		appLimited: s.appLimitedEnd > s.delivered,
+		appLimited: s.appLimitedEnd > s.delivered, txInflight: flight + bytes, lost: s.lost,
 	}
 }
 
@@ -134,5 +137,14 @@ func (s *bandwidthSampler) onAcked(now time.Time, pn uint64) (rateSample, sentPa
 	return rs, p, true
 }
 
-// onLost forgets pn.
-func (s *bandwidthSampler) onLost(pn uint64) { s.take(pn) }
+// onLost forgets pn and counts lostBytes lost. It returns pn's send record
+// and the bytes declared lost since pn left, pn included (BBRv2's rs.lost
+// for that packet); ok is false if pn was not tracked.
+func (s *bandwidthSampler) onLost(pn uint64, lostBytes int) (p sentPacket, lostSince int64, ok bool) {
+	s.lost += int64(lostBytes)
+	p, ok = s.take(pn)
+	if !ok {
+		return p, 0, false
+	}
+	return p, s.lost - p.lost, true
+}

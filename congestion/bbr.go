@@ -8,9 +8,9 @@ import (
 // BBR v1 parameters (draft-cardwell-iccrg-bbr-congestion-control-00, Linux
 // tcp_bbr.c).
 const (
-	bbrHighGain         = 2.885 // 2/ln 2: STARTUP pacing and cwnd gain
+	bbrHighGain         = 2.885 // 2/ln 2: STARTUP pacing gain
 	bbrDrainGain        = 1 / bbrHighGain
-	bbrCwndGain         = 2.0 // PROBE_BW cwnd gain
+	bbrCwndGain         = 2.0 // cwnd gain in every state but PROBE_RTT (v1 used 2.885 in STARTUP and DRAIN)
 	bbrBtlBwRounds      = 10  // BtlBw filter window, round trips
 	bbrMinRTTWindow     = 10 * time.Second
 	bbrProbeRTTDuration = 200 * time.Millisecond
@@ -120,6 +120,7 @@ type BBR struct {
 	rtoRecovery bool        // after an RTO, until a packet sent after it is acked
 
 	guard lossGuard
+	bound inflightBound // BBRv2's inflight_hi (inflight_bound.go)
 	rng   uint64
 	pacer Pacer
 	trace tracePoint
@@ -199,6 +200,7 @@ func (b *BBR) OnPacketAcked(now time.Time, pn uint64, bytes, priorInFlight int) 
 	b.updateRTORecovery(pn)
 	b.guard.onAcked(p.bytes)
 	b.guard.onRTT(rs.rtt)
+	b.onBoundAck(priorInFlight)
 	if b.roundStart {
 		b.checkLossGuard()
 	}
@@ -262,12 +264,13 @@ func (b *BBR) targetInflight(gain float64) int {
 }
 
 func (b *BBR) enterStartup() {
-	b.mode, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+	b.mode, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrCwndGain
 }
 
 func (b *BBR) enterProbeBW(now time.Time) {
 	b.mode, b.cwndGain = bbrProbeBW, bbrCwndGain
 	b.stopModulating()
+	b.checkStartupBound()
 	b.rng ^= b.rng << 13
 	b.rng ^= b.rng >> 7
 	b.rng ^= b.rng << 17
@@ -280,11 +283,15 @@ func (b *BBR) advanceCycle(now time.Time) {
 	b.cycleStamp = now
 	b.lossThisCycle = false
 	b.pacingGain = bbrPacingGainCycle[b.cycleIndex]
+	if b.pacingGain > 1 {
+		b.startBoundProbe()
+	}
 }
 
 // updateCyclePhase moves through the PROBE_BW gain cycle: each phase lasts
-// a min RTT; the 1.25 phase also until the flight reached 1.25 BDP (or a
-// loss), the 0.75 phase ends early once the flight is down to one BDP.
+// a min RTT; the 1.25 phase also until the flight reached 1.25 BDP or the
+// inflight bound (or a loss), the 0.75 phase ends early once the flight is
+// down to one BDP.
 func (b *BBR) updateCyclePhase(now time.Time, priorInFlight int) {
 	if b.mode != bbrProbeBW {
 		return
@@ -293,7 +300,12 @@ func (b *BBR) updateCyclePhase(now time.Time, priorInFlight int) {
 	next := full
 	switch {
 	case b.pacingGain > 1:
-		next = full && (b.lossThisCycle || priorInFlight >= b.targetInflight(b.pacingGain))
+		atBound := b.boundReached(priorInFlight)
+		b.bound.probeHit = b.bound.probeHit || atBound
+		next = full && (b.lossThisCycle || atBound || priorInFlight >= b.targetInflight(b.pacingGain))
+		if next {
+			b.endBoundProbe()
+		}
 	case b.pacingGain < 1:
 		next = full || priorInFlight <= b.targetInflight(1)
 	}
@@ -322,7 +334,7 @@ func (b *BBR) checkFullPipe(rs rateSample) {
 // PROBE_BW once the flight is down to one BDP.
 func (b *BBR) checkDrain(now time.Time) {
 	if b.mode == bbrStartup && b.filledPipe {
-		b.mode, b.pacingGain, b.cwndGain = bbrDrain, bbrDrainGain, bbrHighGain
+		b.mode, b.pacingGain, b.cwndGain = bbrDrain, bbrDrainGain, bbrCwndGain
 	}
 	if b.mode == bbrDrain && b.flight <= b.targetInflight(1) {
 		b.enterProbeBW(now)
@@ -340,6 +352,7 @@ func (b *BBR) updateMinRTT(now time.Time, rtt time.Duration) {
 			b.rttVar += (max(d, -d) - b.rttVar) / 4
 			b.srtt += d / 8
 		}
+		b.guard.varMax = max(b.guard.varMax, b.rttVar)
 	}
 	expired := !b.minRTTStamp.IsZero() && now.Sub(b.minRTTStamp) > bbrMinRTTWindow
 	if rtt > 0 && (b.minRTT == 0 || rtt <= b.minRTT || expired) {
@@ -427,7 +440,9 @@ func (b *BBR) OnDuplicateAck(time.Time) {}
 // end STARTUP (loss_guard.go).
 func (b *BBR) OnCongestionEvent(now time.Time, pn uint64, lostBytes, priorInFlight int) {
 	b.flight = max(priorInFlight-lostBytes, 0)
-	b.sampler.onLost(pn)
+	if p, lostSince, ok := b.sampler.onLost(pn, lostBytes); ok {
+		b.onBoundLoss(p, lostSince)
+	}
 	b.guard.onLost(lostBytes)
 	b.lossThisCycle = true
 	if !b.rtoRecovery {

@@ -105,10 +105,14 @@ func (b *BBR) stopModulating() {
 }
 
 // window returns the cwnd in force: the model's, capped by the recovery
-// window while it binds.
+// window while it binds and by the inflight bound (inflight_bound.go).
 func (b *BBR) window() int {
+	w := b.cwnd
 	if b.recovery.modulating() {
-		return min(b.cwnd, b.recovery.window)
+		w = min(w, b.recovery.window)
 	}
-	return b.cwnd
+	if lim := b.inflightLimit(); lim > 0 {
+		w = min(w, max(lim, b.minPipe))
+	}
+	return w
 }

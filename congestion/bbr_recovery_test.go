@@ -153,7 +153,7 @@ func TestBBRStartupLossExitNeedsLossRate(t *testing.T) {
 	// 2% that ends STARTUP.
 	b := NewBBR(Config{MaxDatagramSize: mss, Seed: 1})
 	d := newDriver(b)
-	for range 6 {
+	for range 8 {
 		d.round(recoveryTestRTT)
 	}
 	n := d.fill()

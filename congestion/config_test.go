@@ -106,7 +106,7 @@ func TestSamplerRingGrowsAndForgets(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, rs.rtt)
 	_, _, ok = s.onAcked(now, 1000)
 	require.False(t, ok, "acked twice")
-	s.onLost(999)
+	s.onLost(999, mss)
 	_, _, ok = s.onAcked(now, 999)
 	require.False(t, ok, "lost packets are forgotten")
 	_, _, ok = s.onAcked(now, 5000)

@@ -17,6 +17,10 @@ type Link struct {
 	RTT        time.Duration // base round trip, split evenly
 	QueueBytes int           // drop-tail queue (waiting bytes)
 	Loss       float64       // random forward loss
+	// AckJitter delays each ack by a uniform extra of ±AckJitter without
+	// reordering (acks bunch up), like a real-time run loop that reads
+	// them late: delivery-rate samples then see compressed ack intervals.
+	AckJitter time.Duration
 }
 
 // Flow is one bulk sender.
@@ -38,6 +42,15 @@ type Scenario struct {
 	Bin        time.Duration // goodput bin, default 1 s
 	Seed       int64
 	Tracer     func(flow int, e congestion.Event)
+	// Changes switch the bottleneck's bandwidth at the given times (since
+	// the run began), like bench P5's drop to 10 Mbit/s and back.
+	Changes []BandwidthChange
+}
+
+// BandwidthChange sets the bottleneck to Bandwidth bits/s at At.
+type BandwidthChange struct {
+	At        time.Duration
+	Bandwidth int64
 }
 
 // FlowResult is what one flow achieved.
@@ -137,7 +150,7 @@ func Run(sc Scenario) (Result, error) {
 	flows := make([]*flowState, len(sc.Flows))
 	var fwd, rev *netem.Pipe
 	var err error
-	rev, err = netem.NewPipe(netem.Profile{Delay: sc.Link.RTT / 2}, sc.Seed+1, func(pkt []byte) {
+	rev, err = netem.NewPipe(netem.Profile{Delay: sc.Link.RTT / 2, Jitter: sc.Link.AckJitter}, sc.Seed+1, func(pkt []byte) {
 		if len(pkt) < 10 {
 			return
 		}
@@ -221,7 +234,16 @@ func Run(sc Scenario) (Result, error) {
 		})
 	}
 	mu.Unlock()
+	var changeTimers []*time.Timer
+	for _, c := range sc.Changes {
+		prof := fwd.Profile()
+		prof.Bandwidth = c.Bandwidth
+		changeTimers = append(changeTimers, time.AfterFunc(c.At, func() { _ = fwd.SetProfile(prof) }))
+	}
 	time.Sleep(sc.Duration)
+	for _, t := range changeTimers {
+		t.Stop()
+	}
 	mu.Lock()
 	done = true
 	for _, fs := range flows {

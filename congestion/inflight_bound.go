@@ -1,0 +1,191 @@
+package congestion
+
+import "time"
+
+// BBR's upper inflight bound, BBRv2's inflight_hi
+// (draft-cardwell-iccrg-bbr-congestion-control-02 §4.6.4 "probing for
+// inflight", Linux tcp_bbr2.c bbr_inflight_hi_from_lost_skb and
+// bbr_handle_inflight_too_high), with skiff's queue test in front of it.
+//
+// v1's cwnd (2 × BDP) lies above what a shallow buffer holds (pipe + queue:
+// 1.5 BDP on the bench link), so nothing but the pacing rate keeps the
+// queue from overflowing, and a bandwidth estimate a few percent high
+// (real-time delivery-rate samples whose ack interval scheduling compressed
+// by ~0.5 ms, kept by the max filter) lets the standing queue creep until it
+// overflows, every ~0.35 s on the bench link. The bound remembers where
+// loss began instead:
+//
+//   - "too high": when a packet is declared lost, the bytes lost since it
+//     left (itself included) exceed 2% of the bytes that were in flight
+//     once it left, in at least boundMinLosses packets, and the last 16 RTT
+//     samples all show a queue (the guard's queue test). inflight_hi is then
+//     set to the flight at which the loss rate would have reached 2%
+//     (v2's formula), at most once per round. Random loss without a queue
+//     never sets or lowers it: 5–10% random loss is not congestion;
+//   - the window is capped at inflight_hi while probing (STARTUP, DRAIN,
+//     the 1.25 phase of PROBE_BW), and at (1 − 15%) × inflight_hi in
+//     PROBE_BW's other phases (v2's cruise headroom), so a pacing rate a
+//     little above the link fills the queue to that level and no further;
+//     never below one BDP + 3 segments, where the link would idle;
+//   - a 1.25 phase whose flight reached inflight_hi without being judged
+//     too high raises it, by 1 segment after the first such probe, then 2,
+//     4, ... (v2's slow re-probing, at most a quarter of the bound per
+//     probe); a too-high verdict restarts the growth at 1 segment. A path
+//     that got faster (bench P5 after its 5 s at 10 Mbit/s) is thus found
+//     again in about as many PROBE_BW cycles as the bandwidth estimate
+//     needs to grow by 1.25× per cycle.
+//
+// The loss guard (loss_guard.go) stays as it was: its AIMD cap acts on the
+// model's cwnd and is what makes competing flows converge; the bound acts
+// on the window in force and stops a single flow's queue from creeping.
+
+// Bound parameters.
+const (
+	boundLossThresh  = 0.02  // BBRLossThresh: loss rate of a flight that is too high
+	boundHeadroom    = 0.15  // BBRHeadroom: cruise keeps the window this far below inflight_hi
+	boundMinLosses   = 3     // lost packets since the judged one left, before it can be too high
+	boundMaxGrowth   = 4     // a probe raises inflight_hi by at most 1/boundMaxGrowth of it
+	boundQuietProbes = 4     // 1.25 phases after a too-high verdict that stay under the cruise bound
+	boundNoQueue     = 0.125 // smoothed RTT within this share of the min RTT: no queue
+)
+
+// inflightBound is BBRv2's inflight_hi and its probing state. The zero
+// value is "no bound learned".
+type inflightBound struct {
+	hi       int    // bytes; 0: not learned
+	growth   int    // bytes the next successful probe adds
+	round    uint64 // round of the last too-high verdict
+	lowered  bool   // a too-high verdict since the current 1.25 phase began
+	probeHit bool   // the current 1.25 phase's flight reached the bound
+	quiet    int    // 1.25 phases left that do not probe inflight_hi
+	probing  bool   // the current 1.25 phase may fill up to inflight_hi
+	hitRound bool   // the flight reached the bound in force this round
+}
+
+// onBoundLoss judges the loss of packet p, sent with p.txInflight bytes in
+// flight, after lostSince bytes were declared lost since it left (itself
+// included).
+func (b *BBR) onBoundLoss(p sentPacket, lostSince int64) {
+	x := &b.bound
+	minLosses, queued := boundMinLosses, false
+	switch b.mode {
+	case bbrStartup, bbrDrain:
+		minLosses, queued = guardStartupLosses, b.queued(b.guard.recentMin())
+	case bbrProbeBW:
+		queued = b.standingQueue()
+	}
+	if !queued || p.txInflight <= 0 || lostSince < int64(minLosses*p.bytes) {
+		return
+	}
+	if float64(lostSince) <= boundLossThresh*float64(p.txInflight) {
+		return
+	}
+	if x.hi > 0 && x.round == b.roundCount {
+		return // once per round: the rest of this burst says nothing new
+	}
+	x.hi = max(inflightHiFromLoss(p.txInflight, p.bytes, lostSince), b.minPipe)
+	x.round, x.lowered, x.growth, x.quiet = b.roundCount, true, b.mss, boundQuietProbes
+}
+
+// inflightHiFromLoss returns the flight at which the loss rate would have
+// crossed boundLossThresh if all the loss past it came from the packet of
+// size bytes judged last (tcp_bbr2.c bbr_inflight_hi_from_lost_skb): with
+// inflightPrev = txInflight − size and lostPrev = lostSince − size, the
+// flight is inflightPrev + (thresh × inflightPrev − lostPrev) / (1 −
+// thresh).
+func inflightHiFromLoss(txInflight, size int, lostSince int64) int {
+	inflightPrev := float64(txInflight - size)
+	lostPrev := float64(lostSince - int64(size))
+	return int(inflightPrev + (boundLossThresh*inflightPrev-lostPrev)/(1-boundLossThresh))
+}
+
+// checkStartupBound runs when PROBE_BW begins: a bound learned in STARTUP
+// or DRAIN stays only if it lies above one BDP + 3 segments by the
+// bandwidth estimate STARTUP found. Below that it cannot have been where a
+// single flow's queue overflowed: it came from random loss while
+// STARTUP's own queue made the RTT test pass (5% random loss with ±2 ms of
+// ack delay noise: a bound at 0.86 BDP, ~1 s at 93% of the link).
+func (b *BBR) checkStartupBound() {
+	if b.bound.hi > 0 && b.bound.hi < b.targetInflight(1) {
+		b.bound = inflightBound{}
+	}
+}
+
+// inflightLimit returns the bound on the window in force (0: none). It
+// binds from PROBE_BW on: STARTUP's overshoot is the recovery window's and
+// the STARTUP loss exit's business, and a bound learned there is judged
+// when PROBE_BW begins (checkStartupBound).
+func (b *BBR) inflightLimit() int {
+	hi := b.bound.hi
+	if hi == 0 || b.mode == bbrStartup || b.mode == bbrDrain {
+		return 0
+	}
+	if b.cruising() {
+		hi = int((1 - boundHeadroom) * float64(hi))
+	}
+	return max(hi, b.targetInflight(1))
+}
+
+// cruising reports whether BBR is in a PROBE_BW phase that does not probe
+// inflight_hi.
+func (b *BBR) cruising() bool {
+	return b.mode == bbrProbeBW && (b.pacingGain <= 1 || !b.bound.probing)
+}
+
+// onBoundAck notes, for an ack with priorInFlight bytes in flight before
+// it, whether the flight reached the bound; at a round's start it raises a
+// bound that the flight reached in the round just ended while the RTT
+// showed no standing queue (the loss guard's test), by 1/16 per round as
+// the guard's cap: the bound then holds the flight below pipe + margin (a
+// path that got faster, a verdict on random loss while STARTUP's own queue
+// stood, or delay jitter that made the queue test pass once), and it only
+// exists to stop a queue. A single flow settles where its standing queue
+// meets the queue margin, below the overflow point when the margin is
+// smaller than the buffer.
+func (b *BBR) onBoundAck(priorInFlight int) {
+	x := &b.bound
+	if b.roundStart {
+		if x.hi > 0 && x.hitRound && b.noQueue() {
+			x.hi += max(x.hi/guardFreeGrowth, b.mss)
+		}
+		x.hitRound = false
+	}
+	x.hitRound = x.hitRound || b.boundReached(priorInFlight)
+}
+
+// noQueue reports whether the smoothed RTT lies within boundNoQueue of the
+// min RTT: the flight does not even build a queue (a bound that holds a
+// single flow's standing queue at 15% below the overflow point keeps its
+// smoothed RTT a few ms up; the smallest RTT of two rounds is no help here,
+// PROBE_BW's 0.75 phase empties the queue once per cycle).
+func (b *BBR) noQueue() bool {
+	return b.minRTT > 0 && b.srtt > 0 && b.srtt <= b.minRTT+time.Duration(boundNoQueue*float64(b.minRTT))
+}
+
+// boundReached reports whether the flight reached the bound in force.
+func (b *BBR) boundReached(priorInFlight int) bool {
+	lim := b.inflightLimit()
+	return lim > 0 && priorInFlight+b.mss > lim
+}
+
+// startBoundProbe runs when a 1.25 phase begins: it probes inflight_hi
+// unless a too-high verdict came less than boundQuietProbes phases ago and
+// a queue still stands (then it probes the rate under the cruise bound).
+func (b *BBR) startBoundProbe() {
+	x := &b.bound
+	x.probeHit, x.lowered = false, false
+	x.probing = x.quiet == 0
+	x.quiet = max(x.quiet-1, 0)
+}
+
+// endBoundProbe runs when a 1.25 phase ends: if its flight reached
+// inflight_hi without a too-high verdict, inflight_hi grows and the next
+// growth doubles.
+func (b *BBR) endBoundProbe() {
+	x := &b.bound
+	if x.hi > 0 && x.probing && x.probeHit && !x.lowered {
+		x.growth = max(x.growth, b.mss)
+		x.hi += min(x.growth, max(x.hi/boundMaxGrowth, b.mss))
+		x.growth *= 2
+	}
+}
