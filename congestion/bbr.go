@@ -270,7 +270,6 @@ func (b *BBR) enterStartup() {
 func (b *BBR) enterProbeBW(now time.Time) {
 	b.mode, b.cwndGain = bbrProbeBW, bbrCwndGain
 	b.stopModulating()
-	b.checkStartupBound()
 	b.rng ^= b.rng << 13
 	b.rng ^= b.rng >> 7
 	b.rng ^= b.rng << 17

@@ -67,14 +67,7 @@ type inflightBound struct {
 // included).
 func (b *BBR) onBoundLoss(p sentPacket, lostSince int64) {
 	x := &b.bound
-	minLosses, queued := boundMinLosses, false
-	switch b.mode {
-	case bbrStartup, bbrDrain:
-		minLosses, queued = guardStartupLosses, b.queued(b.guard.recentMin())
-	case bbrProbeBW:
-		queued = b.standingQueue()
-	}
-	if !queued || p.txInflight <= 0 || lostSince < int64(minLosses*p.bytes) {
+	if b.mode != bbrProbeBW || p.txInflight <= 0 || lostSince < int64(boundMinLosses*p.bytes) || !b.standingQueue() {
 		return
 	}
 	if float64(lostSince) <= boundLossThresh*float64(p.txInflight) {
@@ -99,22 +92,7 @@ func inflightHiFromLoss(txInflight, size int, lostSince int64) int {
 	return int(inflightPrev + (boundLossThresh*inflightPrev-lostPrev)/(1-boundLossThresh))
 }
 
-// checkStartupBound runs when PROBE_BW begins: a bound learned in STARTUP
-// or DRAIN stays only if it lies above one BDP + 3 segments by the
-// bandwidth estimate STARTUP found. Below that it cannot have been where a
-// single flow's queue overflowed: it came from random loss while
-// STARTUP's own queue made the RTT test pass (5% random loss with ±2 ms of
-// ack delay noise: a bound at 0.86 BDP, ~1 s at 93% of the link).
-func (b *BBR) checkStartupBound() {
-	if b.bound.hi > 0 && b.bound.hi < b.targetInflight(1) {
-		b.bound = inflightBound{}
-	}
-}
-
-// inflightLimit returns the bound on the window in force (0: none). It
-// binds from PROBE_BW on: STARTUP's overshoot is the recovery window's and
-// the STARTUP loss exit's business, and a bound learned there is judged
-// when PROBE_BW begins (checkStartupBound).
+// inflightLimit returns the bound on the window in force (0: none).
 func (b *BBR) inflightLimit() int {
 	hi := b.bound.hi
 	if hi == 0 || b.mode == bbrStartup || b.mode == bbrDrain {
