@@ -87,6 +87,8 @@ type senderTimers struct {
 	// rttMax is the largest of the recent RTT samples (sparse tail delay).
 	rttMax     rttMaxFilter
 	rttSamples uint64 // the estimator's sample count at the last look
+	// rack is the RACK state of short flights.
+	rack rackState
 	// burst estimates P(lost | previous lost) from settled transmissions;
 	// a short flight's tail expiry sends as many copies as it takes.
 	burst burstEstimator
@@ -111,6 +113,10 @@ func (s *senderTimers) onAck(now time.Time, largestNewlyAcked, newData bool) {
 		s.backoff, s.probes, s.tailFires = 0, 0, 0
 		s.lastAck = now
 	}
+	if largestNewlyAcked {
+		s.rack.ackAt = now
+	}
+	s.rack.checkSpurious(s.env.History())
 	s.detectLosses(now)
 }
 
@@ -141,7 +147,7 @@ func (s *senderTimers) threshold() uint64 {
 const maxPacketThreshold = 256
 
 func (s *senderTimers) detectLosses(now time.Time) {
-	h := s.env.History()
+	h, sb := s.env.History(), s.env.SendBuffer()
 	s.lossTime = time.Time{}
 	largest, ok := h.LargestAcked()
 	if !ok {
@@ -150,16 +156,28 @@ func (s *senderTimers) detectLosses(now time.Time) {
 	delay := s.lossDelay()
 	thr := s.threshold()
 	s.oldest()
-	short := s.retransmitOnLoss && s.inShortFlight()
+	short := s.inShortFlight()
+	rackRTT, rackWnd, rack := s.rack.window(s.env.RTT(), &s.rttMax, h.Get(largest), now)
+	rack = rack && short
 	resent, any := uint64(0), false
 	for pn := max(h.Base(), s.cursor); pn < largest; pn++ {
 		p := h.Get(pn)
-		if p == nil || !p.InFlight || p.Acked {
+		if p == nil || p.Acked || p.Lost {
 			continue
 		}
-		if (thr > 0 && largest-pn >= thr) || !p.Time.Add(delay).After(now) {
-			if s.retransmitOnLoss || !p.HasSeq {
-				s.env.DeclareLost(now, p, s.retransmitOnLoss)
+		// RACK (RFC 8985 §6.2) for a short flight: lost once a packet sent
+		// more than the reordering window after it was acknowledged, or
+		// when it has had that packet's RTT plus the window since.
+		rackLost := rack && Outstanding(sb, p) && !p.Time.Add(rackRTT+rackWnd).After(now)
+		if !p.InFlight && !rackLost {
+			continue
+		}
+		if rackLost || (thr > 0 && largest-pn >= thr) || !p.Time.Add(delay).After(now) {
+			if s.retransmitOnLoss || !p.HasSeq || rackLost {
+				s.env.DeclareLost(now, p, s.retransmitOnLoss || rackLost)
+				if rackLost {
+					s.rack.declared(p.PN)
+				}
 				if p.HasSeq && short && !any {
 					resent, any = p.Seq, true
 				}
@@ -168,15 +186,26 @@ func (s *senderTimers) detectLosses(now time.Time) {
 			}
 			continue
 		}
-		if t := p.Time.Add(delay); s.lossTime.IsZero() || t.Before(s.lossTime) {
+		t := p.Time.Add(delay)
+		if rack && Outstanding(sb, p) {
+			t = minTime(t, p.Time.Add(rackRTT+rackWnd))
+		}
+		if s.lossTime.IsZero() || t.Before(s.lossTime) {
 			s.lossTime = t
 		}
 	}
 	if any {
 		// A short flight's loss, under a burst like a tail expiry's.
-		s.repeat(resent, s.burst.copies())
+		s.repeat(resent, s.burst.copies(), 1)
 	}
 	s.prune(now)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func (s *senderTimers) prune(now time.Time) {
@@ -363,15 +392,27 @@ func (s *senderTimers) inShortFlight() bool {
 
 // repeat makes the retransmission of seq, just queued, go out copies times
 // back to back (it is queued again as each copy leaves); it keeps the
-// oldest frame when several are resent at once.
-func (s *senderTimers) repeat(seq uint64, copies int) {
+// oldest frame when several are resent at once. A frame larger than
+// maxCopiedPayload goes out plain times instead: copies pay off for small
+// messages, while a full-size frame's copies would cost a bulk flight
+// (at its start or end, when it is short) a window's worth of bytes.
+func (s *senderTimers) repeat(seq uint64, copies, plain int) {
+	f := s.env.SendBuffer().Get(seq)
+	if f == nil || !f.Queued {
+		return
+	}
+	if len(f.Payload) > maxCopiedPayload {
+		copies = plain
+	}
 	if copies < 2 || (s.dupLeft > 0 && s.dupSeq < seq) {
 		return
 	}
-	if f := s.env.SendBuffer().Get(seq); f != nil && f.Queued {
-		s.dupSeq, s.dupLeft = seq, copies-1
-	}
+	s.dupSeq, s.dupLeft = seq, copies-1
 }
+
+// maxCopiedPayload is the largest frame payload a short flight's resend
+// sends more than twice.
+const maxCopiedPayload = 512
 
 // maxShortFlight is the most live transmissions that all get tail
 // timers.
@@ -473,7 +514,7 @@ func (s *senderTimers) onTail(now time.Time) {
 		}
 	}
 	if any {
-		s.repeat(oldest, copies)
+		s.repeat(oldest, copies, 2)
 	}
 	s.tailFires++
 	s.prune(now)

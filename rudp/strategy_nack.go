@@ -18,9 +18,11 @@ import "time"
 //
 // The sender keeps Timed's tail timer (a sparse sender's lost message is
 // resent about one RTT after it left, before the NACK that the next
-// arrival triggers could come back), and in a short flight an answered
-// NACK's retransmission goes out as many times as the measured loss
-// clustering asks, as Timed's resends do. The retransmission timer (at
+// arrival triggers could come back) and, in a short flight, Timed's RACK
+// rule (a transmission passed by the acknowledgement of a packet sent a
+// reordering window later is resent at once); there an answered NACK's
+// retransmission goes out as many times as the measured loss clustering
+// asks, as Timed's resends do. The retransmission timer (at
 // twice the RTO) remains the last resort for dead links and sequence
 // numbers the receiver gave up on.
 //
@@ -96,7 +98,7 @@ func (s *NACK) OnAckReceived(now time.Time, ack *AckFrame, largestNewlyAcked, ne
 	}
 	if any {
 		// A short flight's loss: copies as for a tail expiry.
-		s.t.repeat(resent, s.t.burst.copies())
+		s.t.repeat(resent, s.t.burst.copies(), 1)
 	}
 	s.t.onAck(now, largestNewlyAcked, newData)
 }

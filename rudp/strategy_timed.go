@@ -15,14 +15,20 @@ import "time"
 // dead path); every acknowledgement of a later packet restarts the count,
 // so a path that delivers anything never backs off.
 //
-// A short flight's resends (tail expiry or threshold loss) go out back to
-// back as many times as the path's loss clustering asks: the sender
+// In a short flight the sender also runs RACK (RFC 8985 §6.2): a live
+// transmission, a retransmission included, is lost as soon as a packet
+// sent more than the reordering window after it is acknowledged (half the
+// recent RTT spread, widened by each spurious RACK loss), instead of
+// waiting for its own timer: the path is demonstrably alive.
+//
+// A short flight's resends (tail expiry, RACK or threshold loss) go out
+// back to back as many times as the path's loss clustering asks: the sender
 // measures P(lost | previous lost) over settled transmissions and sends
 // enough copies that all are lost with a chance of at most 1/10 (two under
 // random loss, up to six under Gilbert-Elliott bursts of mean length 3,
-// four before any loss was seen). A long (bulk) flight resends once, and
-// twice on a tail expiry. The receiver sends no feedback beyond
-// acknowledgements.
+// four before any loss was seen); frames over 512 bytes and long (bulk)
+// flights resend once, and twice on a tail expiry. The receiver sends no
+// feedback beyond acknowledgements.
 //
 // Create it with NewTimed; it is not safe for concurrent use.
 type Timed struct {
