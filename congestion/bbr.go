@@ -39,14 +39,17 @@ var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
 // BBR is the BBR v1 model: the bottleneck bandwidth is the windowed maximum
 // of per-ack delivery-rate samples over 10 round trips, the propagation
 // delay the minimum RTT over 10 s; it paces at gain × BtlBw and keeps
-// cwnd = cwnd_gain × BDP (+3 segments). States: STARTUP (gain 2/ln 2) until
-// the bandwidth grew less than 25% for 3 rounds, DRAIN (gain ln 2/2) until
-// the flight is at most one BDP, PROBE_BW (pacing gains 1.25, 0.75, 1×6, one
-// min RTT each, cwnd gain 2), PROBE_RTT (cwnd 4 segments for 200 ms and a
-// round) when the min RTT was not refreshed for 10 s.
+// cwnd = cwnd_gain × BDP (+3 segments). States: STARTUP (pacing gain
+// 2/ln 2, cwnd gain 2 as in BBRv3: v1's 2.89 let the flight reach 2.89
+// BDP before the first loss was detected) until the bandwidth grew less
+// than 25% for 3 rounds, DRAIN (pacing gain ln 2/2) until the flight is at
+// most one BDP, PROBE_BW (pacing gains 1.25, 0.75, 1×6, one min RTT each,
+// cwnd gain 2), PROBE_RTT (cwnd 4 segments for 200 ms and a round) when the
+// min RTT was not refreshed for 10 s.
 //
 // Random loss does not reduce the window, so it does not collapse BBR.
-// Loss with a queue does (see bbr_recovery.go and loss_guard.go):
+// Loss with a queue does (see bbr_recovery.go, loss_guard.go and
+// inflight_bound.go):
 //
 //   - in STARTUP and DRAIN, a loss while the last 16 RTT samples all show a
 //     queue starts v1's cwnd modulation in recovery: packet conservation
@@ -59,17 +62,26 @@ var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
 //     1.9 BDP;
 //   - the loss guard: when a round loses more than 2% of its packets while
 //     even its smallest RTT sample shows a standing queue, inflight is
-//     capped at 0.7 × cwnd and reduced further while that persists.
+//     capped at 0.7 × cwnd and reduced further while that persists;
+//   - the inflight bound (BBRv2's inflight_hi): in PROBE_BW, when more than
+//     2% of a packet's flight was lost while a standing queue shows, the
+//     flight at which loss began becomes an upper bound; PROBE_BW cruises
+//     15% below it and re-probes it slowly, so a bandwidth estimate a few
+//     percent high (real-time rate samples) no longer lets the queue creep
+//     until it overflows.
 //
 // On the bench link (50 Mbit/s, 20 ms RTT, a 62.5 kB queue = half a BDP)
 // the first two cut STARTUP's queue overflow from ~437 to ~135 packets
-// (flowsim and the session fake-time test alike): wire bytes per payload
-// byte of a clean 16 MiB transfer 1.064 → 1.042, of 2 MiB 1.281 → 1.109
-// (fake time); bench, 8 MiB, real time on a loaded machine: 1.12–1.13 →
-// 1.08–1.10. A BBR joining a busy link now leaves STARTUP after one
-// round of overflow instead of three, and converges with the incumbent
-// more slowly (Jain over 20–40 s, 20 start times: 0.988 → 0.962; over
-// 30–60 s 0.992 → 0.986).
+// (flowsim and the session fake-time test alike), STARTUP's cwnd gain of 2
+// to ~57. Wire bytes per payload byte of a clean 16 MiB transfer in fake
+// time: 1.064 → 1.042 → 1.037. Bench, 8 MiB, real time on a loaded
+// machine (IP and UDP headers and lost packets counted, 1200-byte
+// datagrams): 1.12–1.13 → 1.087–1.102 (the overflow every ~0.35 s of a
+// queue creeping in PROBE_BW; 200–300 queue drops) → 1.064–1.070 (40–80
+// drops) with the bound; 1% random loss 1.089–1.098 → 1.075–1.084. A BBR
+// joining a busy link leaves STARTUP after one round of overflow instead
+// of three, and converges with the incumbent more slowly (Jain over
+// 20–40 s, 20 start times: 0.988 → 0.962; over 30–60 s 0.992 → 0.986).
 //
 // After an RTO, cwnd drops to 4 segments, grows by the acked bytes, and the
 // prior cwnd is restored once a packet sent after the RTO is acked.

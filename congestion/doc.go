@@ -7,9 +7,11 @@
 // Controllers: NewReno (RFC 5681/6582), Cubic (RFC 9438), BBR (the v1
 // model, skiff's default; when the RTT shows a queue, loss starts v1's
 // cwnd modulation in recovery during STARTUP and DRAIN, heavy loss ends
-// STARTUP at once as in BBRv2, and a guard caps inflight against heavy
-// loss into a standing queue) and Fixed (no congestion control, unfair,
-// for experiments). New builds one by name. Pacer is the token bucket they share. Owners that
+// STARTUP at once as in BBRv2, a guard caps inflight against heavy loss
+// into a standing queue, and PROBE_BW keeps its flight below an inflight
+// bound learned from such loss, BBRv2's inflight_hi; random loss without a
+// queue does none of this) and Fixed (no congestion control, unfair, for
+// experiments). New builds one by name. Pacer is the token bucket they share. Owners that
 // know when they ran out of data call OnAppLimited on controllers that
 // implement AppLimitedNotifier (BBR), so idle periods do not lower the
 // bandwidth estimate.
