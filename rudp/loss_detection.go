@@ -87,6 +87,13 @@ type senderTimers struct {
 	// rttMax is the largest of the recent RTT samples (sparse tail delay).
 	rttMax     rttMaxFilter
 	rttSamples uint64 // the estimator's sample count at the last look
+	// gaps holds, for the recent ack-eliciting transmissions, the time
+	// since the one before (whether the peer acknowledges it at once),
+	// also once the one before left the history.
+	gaps [64]struct {
+		pn  uint64
+		gap time.Duration
+	}
 	// rack is the RACK state of short flights.
 	rack rackState
 	// burst estimates P(lost | previous lost) from settled transmissions;
@@ -96,6 +103,11 @@ type senderTimers struct {
 
 func (s *senderTimers) onPacketSent(now time.Time, p *SentPacket) {
 	if p.AckEliciting {
+		g := &s.gaps[p.PN%uint64(len(s.gaps))]
+		g.pn, g.gap = p.PN, now.Sub(s.lastSent)
+		if s.lastSent.IsZero() {
+			g.gap = time.Duration(1<<63 - 1)
+		}
 		s.lastSent = now
 	}
 	if s.dupLeft > 0 && p.HasSeq && p.Seq == s.dupSeq {
@@ -267,27 +279,36 @@ func (s *senderTimers) tailDelay(p *SentPacket, short bool) time.Duration {
 	same := func(q *SentPacket) bool {
 		return q != nil && p.HasSeq && q.HasSeq && q.Seq == p.Seq && q.Time.Equal(p.Time)
 	}
-	prev, copies := h.Get(p.PN-1), 1
-	for ; copies <= maxTailCopies && same(prev); copies++ {
+	first, copies := p.PN, 1
+	for ; copies <= maxTailCopies && first > 0 && same(h.Get(first-1)); copies++ {
 		// A later copy of a repeated probe: the receiver acknowledges
 		// whichever copy arrives first as the first copy would be.
-		prev = h.Get(prev.PN - 1)
+		first--
 	}
 	for next := h.Get(p.PN + 1); copies <= maxTailCopies && same(next); copies++ {
 		next = h.Get(next.PN + 1)
 	}
-	if short {
-		// A short flight's acknowledgement (sent at once, below) is due
-		// within the largest recent RTT, a tighter bound than 4·RTTVAR
-		// when the RTT jitters (RTTVAR swings with every sample).
+	// A sparse packet (sent more than the ack delay after the one before)
+	// is acknowledged at once, and so are copies sent back to back once
+	// two of them arrive (only when all but one died might the ack wait);
+	// else the ack may wait for the peer's delay.
+	prompt := copies >= 3
+	if g := s.gaps[first%uint64(len(s.gaps))]; !prompt && g.pn == first {
+		prompt = g.gap > s.maxAckDelay
+	} else if prev := h.Get(first - 1); !prompt {
+		prompt = first == 0 || prev == nil || p.Time.Sub(prev.Time) > s.maxAckDelay
+	}
+	if short && prompt {
+		// Such an acknowledgement in a short flight (a sparse sender, no
+		// queue of its own) is due within the largest recent RTT, a
+		// tighter bound than 4·RTTVAR when the RTT jitters (RTTVAR swings
+		// with every sample). Not for back-to-back packets: a flight that
+		// starts builds a queue, and its RTT outgrows every sample.
 		if m, ok := s.rttMax.max(p.Time); ok {
 			d = min(d, m+TailGranularity+s.tailExtra)
 		}
 	}
-	// A sparse packet is acknowledged at once, and so are copies sent
-	// back to back once two of them arrive (only when all but one died
-	// might the ack wait); else the ack may wait for the peer's delay.
-	if p.PN > 0 && prev != nil && p.Time.Sub(prev.Time) <= s.maxAckDelay && copies < 3 {
+	if !prompt {
 		d += s.maxAckDelay
 	}
 	return d
