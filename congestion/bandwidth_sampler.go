@@ -15,6 +15,7 @@ type sentPacket struct {
 	firstSentTime time.Time // C.first_sent_time when sent
 	txInflight    int       // bytes in flight once it left, itself included (BBRv2 tx_in_flight)
 	lost          int64     // C.lost when sent
+	probing       bool      // sent in PROBE_BW's 1.25 phase (set by BBR)
 }
 
 // rateSample is one delivery-rate sample, taken when a packet is acked.
@@ -50,8 +51,8 @@ type bandwidthSampler struct {
 }
 
 // onSent records packet pn of bytes sent at now with flight bytes already
-// outstanding.
-func (s *bandwidthSampler) onSent(now time.Time, pn uint64, bytes, flight int) {
+// outstanding, and returns its record.
+func (s *bandwidthSampler) onSent(now time.Time, pn uint64, bytes, flight int) *sentPacket {
 	if flight == 0 {
 		s.firstSentTime, s.deliveredTime = now, now
 	}
@@ -61,6 +62,7 @@ func (s *bandwidthSampler) onSent(now time.Time, pn uint64, bytes, flight int) {
 		delivered: s.delivered, deliveredTime: s.deliveredTime, firstSentTime: s.firstSentTime,
 		appLimited: s.appLimitedEnd > s.delivered, txInflight: flight + bytes, lost: s.lost,
 	}
+	return slot
 }
 
 // markAppLimited flags packets sent until everything now in flight is

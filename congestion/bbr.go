@@ -63,12 +63,12 @@ var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
 //   - the loss guard: when a round loses more than 2% of its packets while
 //     even its smallest RTT sample shows a standing queue, inflight is
 //     capped at 0.7 × cwnd and reduced further while that persists;
-//   - the inflight bound (BBRv2's inflight_hi): in PROBE_BW, when more than
-//     2% of a packet's flight was lost while a standing queue shows, the
-//     flight at which loss began becomes an upper bound; PROBE_BW cruises
-//     15% below it and re-probes it slowly, so a bandwidth estimate a few
-//     percent high (real-time rate samples) no longer lets the queue creep
-//     until it overflows.
+//   - the inflight bound (BBRv2's inflight_hi): when more than 2% of the
+//     flight of a packet sent in PROBE_BW's 1.25 phase was lost while a
+//     standing queue shows, the flight at which loss began becomes an
+//     upper bound; PROBE_BW cruises 15% below it and re-probes it slowly,
+//     so a bandwidth estimate a few percent high (real-time rate samples)
+//     no longer lets the queue creep until it overflows.
 //
 // On the bench link (50 Mbit/s, 20 ms RTT, a 62.5 kB queue = half a BDP)
 // the first two cut STARTUP's queue overflow from ~437 to ~135 packets
@@ -77,8 +77,8 @@ var bbrModeNames = [...]string{"startup", "drain", "probe_bw", "probe_rtt"}
 // time: 1.064 → 1.042 → 1.037. Bench, 8 MiB, real time on a loaded
 // machine (IP and UDP headers and lost packets counted, 1200-byte
 // datagrams): 1.12–1.13 → 1.087–1.102 (the overflow every ~0.35 s of a
-// queue creeping in PROBE_BW; 200–300 queue drops) → 1.064–1.070 (40–80
-// drops) with the bound; 1% random loss 1.089–1.098 → 1.075–1.084. A BBR
+// queue creeping in PROBE_BW; 200–300 queue drops) → 1.066–1.072 (55–100
+// drops) with the bound; 1% random loss 1.089–1.098 → 1.074–1.084. A BBR
 // joining a busy link leaves STARTUP after one round of overflow instead
 // of three, and converges with the incumbent more slowly (Jain over
 // 20–40 s, 20 start times: 0.988 → 0.962; over 30–60 s 0.992 → 0.986).
@@ -196,7 +196,7 @@ func bbrRNGState(seed uint64) uint64 {
 func (b *BBR) OnPacketSent(now time.Time, pn uint64, bytes, bytesInFlight int) {
 	b.largestSent = pn
 	b.flight = bytesInFlight + bytes
-	b.sampler.onSent(now, pn, bytes, bytesInFlight)
+	b.sampler.onSent(now, pn, bytes, bytesInFlight).probing = b.mode == bbrProbeBW && b.pacingGain > 1
 	b.pacer.OnPacketSent(now, bytes, b.PacingRate())
 }
 

@@ -15,18 +15,25 @@ import "time"
 // link) lets the standing queue creep until it overflows, every ~0.35 s on
 // the bench link. The bound remembers where loss began instead:
 //
-//   - "too high": in PROBE_BW, when a packet is declared lost, the bytes
-//     lost since it left (itself included) exceed 2% of the bytes that
-//     were in flight once it left, in at least boundMinLosses packets, and
-//     even the smallest RTT of the last two rounds shows a standing queue
-//     (the loss guard's test, its margin taken with the largest RTT
-//     deviation of those rounds). inflight_hi is then set to the flight at
-//     which the loss rate would have reached 2% (v2's formula), at most
-//     once per round. Random loss without a queue never sets or lowers it:
-//     5–10% random loss is not congestion. STARTUP and DRAIN set no bound:
-//     their queue is their own and their estimates immature, so a verdict
-//     there (random or bursty loss while STARTUP's queue stands, jitter)
-//     put the bound below the pipe (bench P4: 42.6 → 37.0 Mbit/s);
+//   - "too high": when a packet sent in PROBE_BW's 1.25 phase is declared
+//     lost, the bytes lost since it left (itself included) exceed 2% of
+//     the bytes that were in flight once it left, in at least
+//     boundMinLosses packets, and even the smallest RTT of the last two
+//     rounds shows a standing queue (the loss guard's test, its margin
+//     taken with the largest RTT deviation of those rounds). inflight_hi is
+//     then set to the flight at which the loss rate would have reached 2%
+//     (v2's formula), at most once per round. Random loss without a queue
+//     never sets or lowers it: 5–10% random loss is not congestion.
+//     Like v2, only probing learns the bound. A creeping queue overflows in
+//     the 1.25 phase first, which adds a quarter BDP on top of it; losses
+//     sent while cruising are those of a queue shared with other flows,
+//     and a bound set from them froze two BBR flows at whatever split they
+//     had (flowsim, 10 Mbit/s, 1-BDP queue, 8 seeds: Jain 0.994 without
+//     the bound, 0.931 with cruise verdicts, 0.984 without). STARTUP and
+//     DRAIN set no bound either: their queue is their own and their
+//     estimates immature, so a verdict there (random or bursty loss while
+//     STARTUP's queue stood, delay jitter) put the bound below the pipe
+//     (bench P4: 42.6 → 37.0 Mbit/s);
 //   - the window is capped at inflight_hi in PROBE_BW's 1.25 phase and at
 //     (1 − 15%) × inflight_hi in its other phases (v2's cruise headroom),
 //     so a pacing rate a little above the link fills the queue to that
@@ -47,7 +54,7 @@ import "time"
 // model's cwnd and is what makes competing flows converge; the bound acts
 // on the window in force and stops a single flow's queue from creeping.
 // Flowsim, bench link with ±1 ms of ack delay noise, queue drops 0.5–4 s:
-// 175 → 26; bench real time, 8 MiB: 200–300 → 40–80.
+// 175 → 20; bench real time, 8 MiB: 200–300 → 60–100.
 
 // Bound parameters.
 const (
@@ -74,10 +81,10 @@ type inflightBound struct {
 
 // onBoundLoss judges the loss of packet p, sent with p.txInflight bytes in
 // flight, after lostSince bytes were declared lost since it left (itself
-// included).
+// included); only losses of packets sent in a 1.25 phase count.
 func (b *BBR) onBoundLoss(p sentPacket, lostSince int64) {
 	x := &b.bound
-	if b.mode != bbrProbeBW || p.txInflight <= 0 || lostSince < int64(boundMinLosses*p.bytes) || !b.standingQueue() {
+	if b.mode != bbrProbeBW || !p.probing || p.txInflight <= 0 || lostSince < int64(boundMinLosses*p.bytes) || !b.standingQueue() {
 		return
 	}
 	if float64(lostSince) <= boundLossThresh*float64(p.txInflight) {
