@@ -10,6 +10,14 @@ package skiff
 // back the ones behind it).
 //
 //	go test -run TestARQBurstLatency -v .
+//
+// Pooled p99 over seeds 1..10, before -> after the short-flight rules of
+// rudp (tail delay bounded by the largest recent RTT, RACK, copies sized
+// by the measured P(lost | previous lost)): rto unordered 49.0 -> 38.4 ms,
+// ordered 52.1 -> 39.0; nack unordered 49.3 -> 40.3, ordered 50.3 -> 43.2;
+// messages over 60 ms 14 -> 5 (rto) and 13 -> 8 (nack) of 3000, at
+// wire/payload 1.33 -> 1.55. Over 60 seeds: p99 39.9 / 40.9 (rto),
+// 40.0 / 41.4 (nack). The limits leave about 10 ms of margin.
 
 import (
 	"context"
@@ -101,7 +109,7 @@ func runBurst(t *testing.T, cfg Config, seeds int, mode Delivery) burstRun {
 
 // burstP99Limit bounds the pooled p99 per delivery mode, RTO and NACK
 // alike, with a margin over what was measured.
-var burstP99Limit = map[string]time.Duration{"unordered": 55 * time.Millisecond, "ordered": 60 * time.Millisecond}
+var burstP99Limit = map[string]time.Duration{"unordered": 50 * time.Millisecond, "ordered": 55 * time.Millisecond}
 
 func TestARQBurstLatency(t *testing.T) {
 	seeds := 10
