@@ -425,6 +425,9 @@ func (s *senderTimers) repeat(seq uint64, copies, plain int) {
 	if len(f.Payload) > maxCopiedPayload {
 		copies = plain
 	}
+	if d := s.env.SendBuffer().Get(s.dupSeq); d == nil || d.Acked || !d.Queued {
+		s.dupLeft = 0 // acknowledged before its copies left: none pending
+	}
 	if copies < 2 || (s.dupLeft > 0 && s.dupSeq < seq) {
 		return
 	}

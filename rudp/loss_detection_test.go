@@ -201,3 +201,28 @@ func TestRepeatLargeFrames(t *testing.T) {
 	}
 	require.Equal(t, 2, n, "a full-size frame: the tail expiry's two copies, not the burst's six")
 }
+
+// TestRepeatAfterAcknowledgedCopies: a frame acknowledged while copies of
+// it were still to go does not keep later frames from their copies.
+func TestRepeatAfterAcknowledgedCopies(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ms := time.Millisecond
+	e, s, now := jitteryEnv(t, t0, func(e *fakeEnv) Strategy { return NewTimed(e, 0) })
+	st := s.(*Timed)
+	st.t.burst = burstEstimator{pairs: 30, both: 20}
+	a := e.send(now, s)
+	tail, _ := st.t.tailDeadline()
+	s.OnTimeout(tail)
+	e.resend(tail, s, a.Seq) // one copy leaves, the window closes
+	require.Positive(t, st.t.dupLeft)
+	e.ack(tail.Add(ms), s, a.PN) // the original arrived after all
+	b := e.send(tail.Add(2*ms), s)
+	tail, _ = st.t.tailDeadline()
+	s.OnTimeout(tail)
+	n := 0
+	for e.sb.Get(b.Seq).Queued {
+		e.resend(tail, s, b.Seq)
+		n++
+	}
+	require.Equal(t, maxTailCopies, n)
+}
