@@ -73,6 +73,8 @@
 //   - SentHistory: every transmission by packet number (bytes in flight,
 //     reordering observed).
 //   - RTTEstimator: RFC 6298 SRTT, RTTVAR, RTO with bounds and backoff.
-//   - Strategy (strategy.go): Timed (RTO, fast retransmit, tail-loss probe)
+//   - Strategy (strategy.go): Timed (RTO, fast retransmit, tail-loss probe;
+//     for short flights tail timers, RACK and burst-sized copies:
+//     tail_timer.go, rack.go, burst_estimate.go)
 //     and NACK (receiver-driven, NackList); the seam for FEC.
 package rudp
