@@ -3,6 +3,7 @@ package skiff
 import (
 	"time"
 
+	"github.com/skiffnet/skiff/congestion"
 	"github.com/skiffnet/skiff/rudp"
 )
 
@@ -106,6 +107,9 @@ func (c *conn) pmtuOnAckRange(lo, hi uint64) {
 	p.sentAt = time.Time{}
 	p.low = p.size
 	c.setMTU(p.size)
+	if s, ok := c.cc.(congestion.DatagramSizeSetter); ok {
+		s.SetMaxDatagramSize(p.size) // window arithmetic in the new segments
+	}
 	c.pmtuNext()
 }
 

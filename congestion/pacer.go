@@ -44,6 +44,14 @@ func (p *Pacer) init(maxDatagramSize, burstPackets int) {
 	p.budget = burstPackets * maxDatagramSize
 }
 
+// setMaxDatagramSize changes the segment size the burst is counted in,
+// keeping the budget.
+func (p *Pacer) setMaxDatagramSize(n int) {
+	if n > 0 {
+		p.maxDatagramSize = n
+	}
+}
+
 // maxBurst is the bucket size in bytes at rate.
 func (p *Pacer) maxBurst(rate Bandwidth) int {
 	b := p.burstPackets * p.maxDatagramSize
