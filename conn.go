@@ -46,9 +46,9 @@ type conn struct {
 	strat rudp.Strategy
 
 	txPool, rxPool *bufPool // payload buffers
-	maxPayload     int // data bytes per packet sent now
-	rxUnit         int // most data bytes a packet from the peer can carry
-	capacity       int // receive window in packets of rxUnit bytes
+	maxPayload     int      // data bytes per packet sent now
+	rxUnit         int      // most data bytes a packet from the peer can carry
+	capacity       int      // receive window in packets of rxUnit bytes
 
 	peerMaxSeq uint64 // the peer's flow-control limit (exclusive)
 	advMaxSeq  uint64 // the limit we advertised
