@@ -42,7 +42,8 @@ type Options struct {
 	// neighbours: every cell's wake-ups, and the set-up and teardown of the
 	// kernel-TCP cells' namespaces, delay the others' by up to a few
 	// milliseconds on a 2-core machine (30 at once: bare UDP p99 12.2–12.6
-	// ms on P0; 15: 11.3–11.7).
+	// ms on P0; 15: 11.3–11.7). 18 is four waves of the default matrix's
+	// 72 realtime cells, about 27 s.
 	RealtimeParallel int
 	VideoParallel    int
 	// CellTimeout bounds one run of one cell, set-up included.
@@ -83,7 +84,7 @@ func DefaultOptions() (Options, error) {
 		RealtimeMessages: 300, // 6 s at 50 Hz: spans P5's bandwidth drop
 		RealtimeDrain:    2 * time.Second,
 		VideoFrames:      150, // 5 s at 30 frames/s
-		RealtimeParallel: 15,
+		RealtimeParallel: 18,
 		VideoParallel:    30,
 		CellTimeout:      45 * time.Second,
 		LightRate:        15e6,
