@@ -20,8 +20,6 @@ package skiff
 // 40.0 / 41.4 (nack). The limits leave about 10 ms of margin.
 
 import (
-	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,41 +50,6 @@ func (r burstRun) over(d time.Duration) int {
 	return n
 }
 
-// sendBurstMessages is sendTimedMessages with a delivery mode.
-func sendBurstMessages(t testing.TB, c, s *Session, n int, mode Delivery) []time.Duration {
-	lat := make([]time.Duration, 0, n)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range n {
-			m, err := s.ReceiveMessage(context.Background())
-			if err != nil {
-				return
-			}
-			lat = append(lat, time.Since(time.Unix(0, int64(binary.BigEndian.Uint64(m)))))
-		}
-	}()
-	msg := make([]byte, 200)
-	for range n {
-		binary.BigEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
-		if err := c.SendMessage(msg, mode); err != nil {
-			t.Errorf("SendMessage: %v", err)
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		c.Abort()
-		s.Abort()
-		<-done
-		t.Errorf("received %d of %d messages within 60 s", len(lat), n)
-	}
-	slices.Sort(lat)
-	return lat
-}
-
 func runBurst(t *testing.T, cfg Config, seeds int, mode Delivery) burstRun {
 	var r burstRun
 	for seed := 1; seed <= seeds; seed++ {
@@ -95,7 +58,7 @@ func runBurst(t *testing.T, cfg Config, seeds int, mode Delivery) burstRun {
 			p := p4Profile(t)
 			e := newNetemEnv(t, int64(seed), p, p, &cfg, &cfg)
 			before := e.link.AToB().Stats()
-			lat := sendBurstMessages(t, e.c, e.s, 300, mode)
+			lat := sendTimedMessagesAs(t, e.c, e.s, 300, mode)
 			after := e.link.AToB().Stats()
 			r.wire += after.OfferedBytes - before.OfferedBytes
 			r.retx += e.c.Stats().PacketsRetransmitted

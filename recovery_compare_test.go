@@ -238,6 +238,11 @@ func TestCompareRecoveryMessages(t *testing.T) {
 // 50 Hz, each stamped with its send time, and returns the one-way
 // latencies s observed, sorted. Call inside a synctest bubble.
 func sendTimedMessages(t testing.TB, c, s *Session, n int) []time.Duration {
+	return sendTimedMessagesAs(t, c, s, n, ReliableOrdered)
+}
+
+// sendTimedMessagesAs is sendTimedMessages with a delivery mode.
+func sendTimedMessagesAs(t testing.TB, c, s *Session, n int, mode Delivery) []time.Duration {
 	lat := make([]time.Duration, 0, n)
 	done := make(chan struct{})
 	go func() {
@@ -253,7 +258,7 @@ func sendTimedMessages(t testing.TB, c, s *Session, n int) []time.Duration {
 	msg := make([]byte, 200)
 	for range n {
 		binary.BigEndian.PutUint64(msg, uint64(time.Now().UnixNano()))
-		if err := c.SendMessage(msg, ReliableOrdered); err != nil {
+		if err := c.SendMessage(msg, mode); err != nil {
 			t.Errorf("SendMessage: %v", err)
 			break
 		}

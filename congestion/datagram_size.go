@@ -17,44 +17,25 @@ var (
 	_ DatagramSizeSetter = (*BBR)(nil)
 )
 
-// growSegment returns the segment size after a request for n, and whether
-// it changed.
-func growSegment(mss, n int) (int, bool) {
-	if n <= mss || n > 65535 {
-		return mss, false
+// growSegment moves a window-based controller's segment size to n: the
+// minimum window keeps its count of segments. It reports whether the size
+// changed.
+func growSegment(mss, minWindow *int, pacer *Pacer, n int) bool {
+	if n <= *mss || n > 65535 {
+		return false
 	}
-	return n, true
+	*minWindow = *minWindow / *mss * n
+	*mss = n
+	pacer.setMaxDatagramSize(n)
+	return true
 }
 
 // SetMaxDatagramSize implements DatagramSizeSetter.
-func (r *NewReno) SetMaxDatagramSize(n int) {
-	mss, ok := growSegment(r.mss, n)
-	if !ok {
-		return
-	}
-	r.minWindow = r.minWindow / r.mss * mss
-	r.mss = mss
-	r.pacer.setMaxDatagramSize(mss)
-}
+func (r *NewReno) SetMaxDatagramSize(n int) { growSegment(&r.mss, &r.minWindow, &r.pacer, n) }
 
 // SetMaxDatagramSize implements DatagramSizeSetter.
-func (c *Cubic) SetMaxDatagramSize(n int) {
-	mss, ok := growSegment(c.mss, n)
-	if !ok {
-		return
-	}
-	c.minWindow = c.minWindow / c.mss * mss
-	c.mss = mss
-	c.pacer.setMaxDatagramSize(mss)
-}
+func (c *Cubic) SetMaxDatagramSize(n int) { growSegment(&c.mss, &c.minWindow, &c.pacer, n) }
 
-// SetMaxDatagramSize implements DatagramSizeSetter.
-func (b *BBR) SetMaxDatagramSize(n int) {
-	mss, ok := growSegment(b.mss, n)
-	if !ok {
-		return
-	}
-	b.minPipe = bbrMinPipePackets * mss
-	b.mss = mss
-	b.pacer.setMaxDatagramSize(mss)
-}
+// SetMaxDatagramSize implements DatagramSizeSetter (the minimum pipe is
+// bbrMinPipePackets segments).
+func (b *BBR) SetMaxDatagramSize(n int) { growSegment(&b.mss, &b.minPipe, &b.pacer, n) }
