@@ -24,7 +24,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -53,18 +52,10 @@ func (r burstRun) over(d time.Duration) int {
 func runBurst(t *testing.T, cfg Config, seeds int, mode Delivery) burstRun {
 	var r burstRun
 	for seed := 1; seed <= seeds; seed++ {
-		synctest.Test(t, func(t *testing.T) {
-			cfg := cfg
-			p := p4Profile(t)
-			e := newNetemEnv(t, int64(seed), p, p, &cfg, &cfg)
-			before := e.link.AToB().Stats()
-			lat := sendTimedMessagesAs(t, e.c, e.s, 300, mode)
-			after := e.link.AToB().Stats()
-			r.wire += after.OfferedBytes - before.OfferedBytes
-			r.retx += e.c.Stats().PacketsRetransmitted
-			e.close(t)
-			r.lat = append(r.lat, lat...)
-		})
+		m := runP4Messages(t, int64(seed), cfg, 300, mode)
+		r.wire += m.wire
+		r.retx += m.retx
+		r.lat = append(r.lat, m.lat...)
 	}
 	slices.Sort(r.lat)
 	return r

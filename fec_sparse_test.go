@@ -44,20 +44,12 @@ func TestFECSparseP4Latency(t *testing.T) {
 		var pooled []time.Duration
 		var wire, extras uint64
 		for seed := 21; seed < 21+seeds; seed++ {
-			synctest.Test(t, func(t *testing.T) {
-				cfg := st.cfg
-				p := p4Profile(t)
-				e := newNetemEnv(t, int64(seed), p, p, &cfg, &cfg)
-				before := e.link.AToB().Stats()
-				lat := sendTimedMessages(t, e.c, e.s, msgs)
-				after := e.link.AToB().Stats()
-				e.close(t)
-				wire += after.OfferedBytes - before.OfferedBytes
-				fs := e.c.c.strat.(*fec.Strategy).Stats()
-				extras += fs.Encoder.SparseRepairs
-				require.Zero(t, fs.Encoder.SparseWithheld, "seed %d: 50 Hz messages stay within the budget", seed)
-				pooled = append(pooled, lat...)
-			})
+			r := runP4Messages(t, int64(seed), st.cfg, msgs, ReliableOrdered)
+			wire += r.wire
+			fs := r.c.c.strat.(*fec.Strategy).Stats()
+			extras += fs.Encoder.SparseRepairs
+			require.Zero(t, fs.Encoder.SparseWithheld, "seed %d: 50 Hz messages stay within the budget", seed)
+			pooled = append(pooled, r.lat...)
 		}
 		if t.Failed() {
 			return

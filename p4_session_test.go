@@ -28,6 +28,34 @@ func p4Profile(t testing.TB) netem.Profile {
 	}
 }
 
+// p4Messages is one seed's run of 200-byte messages at 50 Hz over P4
+// (both directions) in fake time: the one-way latencies, sorted; the bytes
+// offered to the data direction; the sender's retransmissions; and the
+// sender, closed (its run loop has ended, so its state may be read).
+type p4Messages struct {
+	lat  []time.Duration
+	wire uint64
+	retx uint64
+	c    *Session
+}
+
+// runP4Messages sends n messages with delivery mode from a client to a
+// server configured alike with cfg over P4 seeded with seed.
+func runP4Messages(t *testing.T, seed int64, cfg Config, n int, mode Delivery) p4Messages {
+	var r p4Messages
+	synctest.Test(t, func(t *testing.T) {
+		p := p4Profile(t)
+		e := newNetemEnv(t, seed, p, p, &cfg, &cfg)
+		before := e.link.AToB().Stats()
+		r.lat = sendTimedMessagesAs(t, e.c, e.s, n, mode)
+		r.wire = e.link.AToB().Stats().OfferedBytes - before.OfferedBytes
+		r.retx = e.c.Stats().PacketsRetransmitted
+		e.close(t)
+		r.c = e.c
+	})
+	return r
+}
+
 func TestP4BulkGoodput(t *testing.T) {
 	size := 8 << 20
 	if testing.Short() {
