@@ -254,12 +254,14 @@ func (c *tcb) enterClosed(err error) {
 	if c.err == nil {
 		c.err = err
 	}
+	// The send side fails first: an application that sees Read end (the
+	// receive buffer's lock orders the two) must then see Write fail too.
 	if err != nil {
-		c.rb.fail(err)
 		c.sb.fail(err)
+		c.rb.fail(err)
 	} else {
-		c.rb.close()
 		c.sb.fail(ErrClosed)
+		c.rb.close()
 	}
 	c.rtoAt, c.persistAt, c.delAckAt, c.keepAliveAt, c.closeAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	c.sent, c.ooo = nil, nil
