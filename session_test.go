@@ -83,7 +83,10 @@ func TestCloseFlushesBothDirections(t *testing.T) {
 		_ = gotB
 		require.Equal(t, uint64(len(a)), e.c.Stats().DataBytesSent)
 		require.Equal(t, uint64(len(b)), e.s.Stats().DataBytesSent)
-		require.Zero(t, e.c.Stats().BytesInFlight)
+		// Close returning nil is the proof that everything written was
+		// acknowledged. (BytesInFlight may still count a packet whose
+		// frames a retransmitted copy got acknowledged: its own ack can
+		// arrive during the linger, after Close returned.)
 		e.close(t)
 	})
 }
