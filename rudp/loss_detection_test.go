@@ -35,7 +35,7 @@ func TestTimedShortFlightRules(t *testing.T) {
 		p := e.send(now, s)
 		tail, pn := s.(*Timed).t.tailDeadline()
 		require.Equal(t, p.PN, pn)
-		require.Equal(t, now.Add(28*ms+TailGranularity), tail, "largest recent RTT + granularity, not SRTT + 4·RTTVAR")
+		require.Equal(t, now.Add(28*ms+SparseTailGranularity), tail, "largest recent RTT + granularity, not SRTT + 4·RTTVAR")
 	})
 	t.Run("long_flight_keeps_rttvar_delay", func(t *testing.T) {
 		e, s, now := jitteryEnv(t, t0, newTimed)
@@ -114,7 +114,7 @@ func TestTimedShortFlightRules(t *testing.T) {
 		st.t.prune(now)        // the history forgets acknowledged packets; the gaps are kept
 		tail, pn := st.t.tailDeadline()
 		require.Equal(t, uint64(0+e.hist.NextPN()-2), pn)
-		require.Equal(t, now.Add(28*ms+TailGranularity), tail)
+		require.Equal(t, now.Add(28*ms+SparseTailGranularity), tail)
 		p1 := e.hist.Get(e.hist.NextPN() - 1)
 		r := &e.rtt
 		require.Equal(t, r.SmoothedRTT()+4*r.RTTVar()+DefaultMaxAckDelay, st.t.tailDelay(p1, true),
@@ -128,7 +128,7 @@ func TestTimedShortFlightRules(t *testing.T) {
 			e.resend(now, s, f.Seq)
 		}
 		last := e.hist.Get(e.hist.NextPN() - 1)
-		require.Equal(t, 28*ms+TailGranularity, st.t.tailDelay(last, true))
+		require.Equal(t, 28*ms+SparseTailGranularity, st.t.tailDelay(last, true))
 	})
 	t.Run("time_threshold_loss_in_short_flight_sends_copies", func(t *testing.T) {
 		e, s, now := jitteryEnv(t, t0, newTimed)

@@ -115,8 +115,8 @@ func TestTimedStrategy(t *testing.T) {
 		}
 		e.send(t0, s)
 		e.send(t0.Add(50*ms), s) // sparse: the next message, one later packet
-		// SRTT + max(4·RTTVAR, TailGranularity), no ack delay for a sparse packet.
-		tail := t0.Add(e.rtt.SmoothedRTT() + max(4*e.rtt.RTTVar(), TailGranularity))
+		// SRTT + max(4·RTTVAR, SparseTailGranularity), no ack delay for a sparse packet.
+		tail := t0.Add(e.rtt.SmoothedRTT() + max(4*e.rtt.RTTVar(), SparseTailGranularity))
 		require.Equal(t, tail, s.NextTimeout())
 		require.Less(t, tail, t0.Add(e.rtt.PTO(DefaultMaxAckDelay)))
 		s.OnTimeout(tail)
@@ -174,7 +174,7 @@ func TestTimedStrategy(t *testing.T) {
 		}
 		tail, pn := s.t.tailDeadline()
 		require.Equal(t, uint64(0), pn)
-		require.Equal(t, t0.Add(e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), TailGranularity)), tail)
+		require.Equal(t, t0.Add(e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), SparseTailGranularity)), tail)
 	})
 	t.Run("older_packets_wait_for_ack_silence", func(t *testing.T) {
 		e, s := newEnv()
@@ -190,7 +190,7 @@ func TestTimedStrategy(t *testing.T) {
 		// last acknowledgement, not from its transmission.
 		tail, pn := s.t.tailDeadline()
 		require.Equal(t, uint64(1), pn)
-		require.Equal(t, t0.Add(110*ms+e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), TailGranularity)), tail)
+		require.Equal(t, t0.Add(110*ms+e.rtt.SmoothedRTT()+max(4*e.rtt.RTTVar(), SparseTailGranularity)), tail)
 	})
 	t.Run("bulk_flight_only_last_three", func(t *testing.T) {
 		e, s := newEnv()
@@ -289,7 +289,7 @@ func TestNACKTailTimer(t *testing.T) {
 		e.send(t0, s)
 		e.send(t0.Add(20*ms), s)
 		e.send(t0.Add(40*ms), s)
-		want := t0.Add(20*ms + TailGranularity + extra)
+		want := t0.Add(20*ms + SparseTailGranularity + extra)
 		if extra < 0 {
 			require.True(t, s.NextTimeout().After(t0.Add(40*ms)), "no tail timer")
 			continue

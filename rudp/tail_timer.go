@@ -14,6 +14,15 @@ import "time"
 // millisecond of p99: real-time bench P2, skiff-rto 35.1–35.2 -> 34.3–34.5.)
 const TailGranularity = 1 * time.Millisecond
 
+// SparseTailGranularity is the least margin over SRTT for a sparse
+// packet the receiver acknowledges at once (a message of a 50 Hz flow):
+// its acknowledgement is due one RTT after it was sent, and what a
+// resend that comes too early costs is one small packet, while every
+// millisecond of margin is a millisecond on each lost message. In real
+// time on a loaded 2-core machine the RTT of such a flow wanders by
+// RTTVAR ≈ 0.4-0.6 ms and 1-8% of samples exceed SRTT + 1 ms.
+const SparseTailGranularity = 500 * time.Microsecond
+
 // maxTailFires bounds tail-timer expiries without an acknowledgement;
 // after them only the backed-off RTO acts (a dead path). A loss burst that
 // takes a message, the next ones and their retransmissions needs several.
@@ -57,13 +66,16 @@ func (s *senderTimers) tailDelay(p *SentPacket, short bool) time.Duration {
 	}
 	if short && prompt {
 		// Such an acknowledgement in a short flight (a sparse sender, no
-		// queue of its own) is due within the largest recent RTT, a
-		// tighter bound than 4·RTTVAR when the RTT jitters (RTTVAR swings
-		// with every sample). Not for back-to-back packets: a flight that
-		// starts builds a queue, and its RTT outgrows every sample.
+		// queue of its own) is due within SRTT + 2·RTTVAR and within the
+		// largest recent RTT (a tighter bound when the RTT jitters: RTTVAR
+		// swings with every sample), each plus SparseTailGranularity. Not
+		// for back-to-back packets: a flight that starts builds a queue,
+		// and its RTT outgrows every sample.
+		tight := r.SmoothedOrInitial() + max(4*r.RTTVar(), SparseTailGranularity)
 		if m, ok := s.rttMax.max(p.Time); ok {
-			d = min(d, m+TailGranularity+s.tailExtra)
+			tight = min(tight, m+SparseTailGranularity)
 		}
+		d = min(d, tight+s.tailExtra)
 	}
 	if !prompt {
 		d += s.maxAckDelay
