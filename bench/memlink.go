@@ -32,6 +32,7 @@ var _ Link = (*memLink)(nil)
 // newMemLink builds the network and opens one packet conn on each host.
 func newMemLink(spec LinkSpec) (*memLink, error) {
 	nw := netem.NewNetwork(spec.Seed)
+	nw.SetPreciseTimers(true) // a 10 ms link delays 10.0 ms, not 10.6-10.7
 	lk, err := nw.Link(clientHost, serverHost, spec.Profile, spec.Profile)
 	if err != nil {
 		nw.Close()

@@ -35,6 +35,7 @@ func (t *userTCPTransport) Open(ctx context.Context, spec LinkSpec) (*Pair, erro
 	if err != nil {
 		return nil, fmt.Errorf("bench: user-space TCP pair: %w", err)
 	}
+	p.Net.SetPreciseTimers(true) // like every bench link
 	ln, err := p.B.Listen(tcpPort)
 	if err != nil {
 		p.Close()

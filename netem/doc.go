@@ -15,6 +15,15 @@
 // or a sleep per packet), and every random choice comes from a seeded PCG
 // source, so the same seed and the same input give the same result.
 //
+// Timing precision in real time: when the whole process is idle the Go
+// runtime sleeps in epoll_wait, whose timeout is in milliseconds, so a
+// time.Timer fires up to about 1 ms late and a 10 ms link delays 10.6-10.7
+// ms on average. [Pipe.SetPreciseTimer] and [Network.SetPreciseTimers]
+// (always on for [NewProxy]) switch to a Linux timerfd waited for in the
+// runtime's poller: the same link then delays 10.2 ms, most of the rest
+// being the receiving goroutine's wake-up. They are for real time only; in
+// a synctest bubble keep the default, which follows the fake clock.
+//
 // Packet path through a Pipe, in order: Down, MTU, scripted drops
 // ([Pipe.DropNth]), Gilbert-Elliott loss, Bernoulli loss, corruption,
 // duplication, then each copy enters the bottleneck (bandwidth or trace, with
@@ -30,7 +39,7 @@
 // Packet capture: [Pipe.SetCapture] writes what a pipe delivers as a pcap file
 // (LINKTYPE_RAW); in-memory datagrams get a synthesised IPv4/IPv6+UDP header.
 //
-// netem imports only the standard library and skiff's internal/deadline (a
-// standard-library-only helper); it owns emulation only and must know nothing of any
+// netem imports only the standard library, golang.org/x/sys (through
+// skiff's internal/hrtimer) and skiff's internal/deadline; it owns emulation only and must know nothing of any
 // protocol it carries.
 package netem

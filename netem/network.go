@@ -32,7 +32,22 @@ type Network struct {
 	all      []*Link
 	nextPort map[netip.Addr]uint16
 	closed   bool
+	precise  bool      // links time deliveries with hrtimers (SetPreciseTimers)
 	pool     sync.Pool // *[]byte receive buffers
+}
+
+// SetPreciseTimers makes every link of the network, present and future,
+// time its deliveries with a high-resolution timer: see
+// Pipe.SetPreciseTimer. For real-time networks only, never inside a
+// testing/synctest bubble.
+func (n *Network) SetPreciseTimers(on bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.precise = on
+	for _, l := range n.all {
+		l.aToB.SetPreciseTimer(on)
+		l.bToA.SetPreciseTimer(on)
+	}
 }
 
 // NewNetwork returns an empty network whose links draw their randomness from
@@ -152,6 +167,10 @@ func (n *Network) Link(hostA, hostB string, aToB, bToA Profile) (*Link, error) {
 	if err != nil {
 		ab.Close()
 		return nil, err
+	}
+	if n.precise {
+		ab.SetPreciseTimer(true)
+		ba.SetPreciseTimer(true)
 	}
 	l := &Link{a: a, b: b, aToB: ab, bToA: ba}
 	n.links[hostPair{a, b}] = ab

@@ -59,6 +59,9 @@ func NewProxy(listenAddr, targetAddr string, toTarget, fromTarget Profile, seed 
 	px.fromTarget, _ = newPipe(fromTarget, deriveSeed(seed, 1), func(pkt []byte, md *meta) {
 		px.listen.WriteToUDPAddrPort(pkt, md.dst)
 	})
+	// A proxy works in real time over sockets: time it precisely.
+	px.toTarget.SetPreciseTimer(true)
+	px.fromTarget.SetPreciseTimer(true)
 	px.wg.Add(2)
 	go px.readClient()
 	go px.readTarget()

@@ -107,6 +107,9 @@ func (l *Link) Reset(aToB, bToA netem.Profile, seed int64) error {
 		ab.Close()
 		return fmt.Errorf("tunlink: BToA: %w", err)
 	}
+	// TUN traffic is real time: deliver on time to within microseconds.
+	ab.SetPreciseTimer(true)
+	ba.SetPreciseTimer(true)
 	for _, old := range []*netem.Pipe{l.aToB.Swap(ab), l.bToA.Swap(ba)} {
 		if old != nil {
 			old.Close()
