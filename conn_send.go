@@ -147,7 +147,9 @@ func (c *conn) flush() {
 			c.pacingWait = t
 			break
 		}
-		if f := c.sb.PopRetransmit(); f != nil {
+		if len(c.repairQ) > 0 {
+			c.sendQueuedRepair()
+		} else if f := c.sb.PopRetransmit(); f != nil {
 			c.sendFrame(f.Kind, f.Flags, f.FragIndex, f.Seq, f.Payload, f)
 		} else if !c.sendNewData() {
 			if !c.blocked {

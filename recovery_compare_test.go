@@ -81,7 +81,11 @@ func TestCompareRecoveryBulk(t *testing.T) {
 		size = 2 << 20
 	}
 	data := randomData(size, 5)
+	// Plus the bench's P4: the bursty loss with ±5 ms jitter and reordering.
 	profiles := cmpProfiles(t)
+	p4 := profiles[len(profiles)-1].p
+	p4.Jitter, p4.AllowReorder = 5*time.Millisecond, true
+	profiles = append(profiles, cmpProfile{"P4 (GE + jitter)", p4})
 	res := map[cmpKey]bulkResult{}
 	for _, pr := range profiles {
 		for _, st := range cmpStrategies {
