@@ -37,6 +37,10 @@ func (c *conn) sendPacket(p *rudp.Packet, ackEliciting, reliable bool, seq uint6
 	prior := c.hist.BytesInFlight()
 	pn := c.hist.NextPN()
 	c.hist.Add(sp)
+	if p.Header.Flags&rudp.FlagAck != 0 {
+		// Before OnPacketSent: a repair packet sent from it reuses c.out.
+		c.ackEliciting, c.ackNow, c.ackDeadline = 0, false, time.Time{}
+	}
 	if ackEliciting {
 		c.lastSend = c.now
 		if inFlight {
@@ -47,9 +51,6 @@ func (c *conn) sendPacket(p *rudp.Packet, ackEliciting, reliable bool, seq uint6
 			frame = b[len(b)-rudp.ChecksumSize-p.Data.MarshalSize() : len(b)-rudp.ChecksumSize]
 		}
 		c.strat.OnPacketSent(c.now, c.hist.Get(pn), frame)
-	}
-	if p.Header.Flags&rudp.FlagAck != 0 {
-		c.ackEliciting, c.ackNow, c.ackDeadline = 0, false, time.Time{}
 	}
 }
 
