@@ -35,9 +35,11 @@ type Env interface {
 	// RequestAck makes the session send an acknowledgement soon, whose
 	// feedback the strategy fills in AppendFeedback.
 	RequestAck()
-	// SendRepair sends a TypeRepair packet with payload (FEC). Repair
-	// packets get packet numbers, are ack-eliciting and in flight, and are
-	// never retransmitted. Errors if the payload does not fit the MTU.
+	// SendRepair sends a TypeRepair packet with payload (FEC), which it
+	// copies: at once when nothing else waits to be sent, else queued
+	// ahead of data for pacing and the congestion window. Repair packets
+	// get packet numbers, are ack-eliciting and in flight, and are never
+	// retransmitted. Errors if the payload does not fit the MTU.
 	SendRepair(now time.Time, payload []byte) error
 	// InjectData processes the encoded DataFrame frame (a recovered FEC
 	// source symbol) as if the data packet with wire number pn had just
